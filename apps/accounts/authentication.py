@@ -1,0 +1,37 @@
+"""JWT authentication that also checks the token's device session is alive, in one query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.tokens import Token
+
+from apps.accounts.models import User
+from apps.core.request_context import user_id_var
+
+
+class SessionJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token: Token) -> Any:
+        try:
+            user_id = int(validated_token["user_id"])
+            session_id = int(validated_token["sid"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidToken("Token contained no recognizable user identification") from exc
+        user = (
+            User.objects.filter(
+                pk=user_id,
+                is_active=True,
+                auth_sessions__pk=session_id,
+                auth_sessions__revoked_at__isnull=True,
+                auth_sessions__expires_at__gt=timezone.now(),
+            )
+            .select_related("profile")
+            .first()
+        )
+        if user is None:
+            raise AuthenticationFailed("The session has ended. Log in again.", code="session_ended")
+        user_id_var.set(user.pk)
+        return user

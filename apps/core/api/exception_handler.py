@@ -1,0 +1,119 @@
+"""One exception handler: every error leaves the API as the envelope of api-contract.md.
+
+``{"code": "<machine_code>", "message": "<human text>", "fields": {...}}``, where ``fields``
+appears only for validation errors. Unhandled exceptions become a JSON 500 without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.exceptions import DomainError
+
+logger = logging.getLogger("apps.core.errors")
+
+_DRF_CODES = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "parse_error",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def envelope(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turns DRF's nested error detail into ``{"field": ["msg", ...]}`` with dotted paths."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "non_field_errors" and not prefix:
+                name = "non_field_errors"
+            out.update(_flatten_fields(value, name))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                out.update(_flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
+def _first_message(fields: dict[str, list[str]]) -> str:
+    for name, messages in fields.items():
+        if messages:
+            return messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
+    return "The data sent is not valid."
+
+
+def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(envelope(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.error("database unavailable", exc_info=exc)
+        return Response(
+            envelope("service_unavailable", "The database is temporarily unavailable."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        if isinstance(exc, DatabaseError):
+            logger.exception("database error", exc_info=exc)
+        else:
+            logger.exception("unhandled exception", exc_info=exc)
+        return Response(
+            envelope("server_error", "An unexpected error occurred."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    assert isinstance(exc, exceptions.APIException)
+    code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), None)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten_fields(exc.detail)
+        response.data = envelope("validation_error", _first_message(fields), fields)
+        return response
+    detail = exc.detail
+    message = str(detail) if not isinstance(detail, (dict, list)) else "Request failed."
+    if code is None:
+        code = getattr(detail, "code", None) or exc.default_code
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        response["Retry-After"] = str(int(wait) + 1)
+    response.data = envelope(str(code), message)
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return JsonResponse(envelope("not_found", "Not found."), status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(envelope("server_error", "An unexpected error occurred."), status=500)

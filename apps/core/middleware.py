@@ -1,0 +1,87 @@
+"""Request id, API path normalisation and a few protocol-level refusals."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from apps.core.request_context import request_id_var, user_id_var
+
+logger = logging.getLogger("apps.core.requests")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Honours a well-formed ``X-Request-ID`` or makes one; echoes it and logs each request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        user_token = user_id_var.set(None)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+            user_id_var.reset(user_token)
+
+
+class ApiHardeningMiddleware:
+    """API-wide rules that belong before routing.
+
+    - ``/api/...`` paths are routed without their trailing slash, so both spellings work.
+    - TRACE is refused.
+    - Personal API responses are never stored by shared caches or the browser.
+    - Tokens are never accepted in the query string.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in {"TRACE", "TRACK"}:
+            return JsonResponse(
+                {"code": "method_not_allowed", "message": "Method not allowed."}, status=405
+            )
+        is_api = request.path_info.startswith("/api/")
+        if is_api and len(request.path_info) > 1 and request.path_info.endswith("/"):
+            request.path_info = request.path_info.rstrip("/") or "/"
+        if (
+            is_api
+            and any(k in request.GET for k in ("access", "token", "access_token", "jwt"))
+            and request.path_info not in _TOKEN_QUERY_ALLOWED
+        ):
+            return JsonResponse(
+                {
+                    "code": "token_in_url",
+                    "message": "Tokens are accepted only in the Authorization header.",
+                },
+                status=400,
+            )
+        response = self.get_response(request)
+        if is_api and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+_TOKEN_QUERY_ALLOWED: set[str] = set()

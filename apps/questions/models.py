@@ -1,0 +1,108 @@
+"""The question bank. Integrity rules that span rows (exactly one correct option for a single
+best answer, at least two options) are enforced by ``apps.questions.services`` on every write
+path, since they cannot be single-row database constraints."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.taxonomy.models import Category, Subcategory, Tag
+
+
+class QuestionType(models.TextChoices):
+    SINGLE = "single", "Single best answer"
+    MULTI = "multi", "Multiple response"
+
+
+class QuestionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+class QuestionQuerySet(models.QuerySet["Question"]):
+    def published(self) -> QuestionQuerySet:
+        return self.filter(status=QuestionStatus.PUBLISHED, category__is_active=True)
+
+
+class Question(models.Model):
+    stem = models.TextField()
+    stem_normalised = models.CharField(max_length=64, db_index=True, editable=False, default="")
+    type = models.CharField(max_length=8, choices=QuestionType.choices, default=QuestionType.SINGLE)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="questions")
+    subcategory = models.ForeignKey(
+        Subcategory, on_delete=models.PROTECT, null=True, blank=True, related_name="questions"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="questions")
+    difficulty = models.PositiveSmallIntegerField(default=3)
+    explanation = models.TextField(blank=True)
+    reference = models.CharField(max_length=500, blank=True)
+    status = models.CharField(
+        max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.DRAFT
+    )
+    version = models.PositiveIntegerField(default=1)
+    is_synthetic = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Anonymous answer statistics ("how many candidates got this right"); they survive account
+    # deletion so that a question's difficulty does not change when a user leaves.
+    times_answered = models.PositiveIntegerField(default=0)
+    times_correct = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=("status", "category"), name="question_status_category")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(difficulty__gte=1) & Q(difficulty__lte=5),
+                name="question_difficulty_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.stem[:60]}"
+
+
+class AnswerOption(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    text = models.TextField()
+    is_correct = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("order", "id")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    AUDIO = "audio", "Audio"
+
+
+class QuestionMedia(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="media")
+    url = models.URLField(max_length=500)
+    kind = models.CharField(max_length=8, choices=MediaKind.choices, default=MediaKind.IMAGE)
+    alt_text = models.CharField(max_length=300, blank=True)
+    caption = models.CharField(max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("order", "id")
+        verbose_name_plural = "question media"
+
+    def __str__(self) -> str:
+        return self.alt_text or self.url

@@ -1,0 +1,24 @@
+"""The Celery application: tasks are discovered in every app's ``tasks.py``.
+
+The Beat schedule lives here, in one place, and is documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("openmrcs")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "flush-expired-tokens": {
+        "task": "accounts.flush_expired_tokens",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}

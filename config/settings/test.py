@@ -1,0 +1,34 @@
+"""Tests: real PostgreSQL and Redis (defaults 127.0.0.1), fast hashing, in-memory email."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/openmrcs")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SEED_PRINT_CREDENTIALS = False
+# Throttles are exercised by dedicated tests that set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "anon": "100000/min",
+        "user": "100000/min",
+        "login": "100000/min",
+        "register": "100000/min",
+        "password_reset": "100000/min",
+        "export": "100000/min",
+        "import": "100000/min",
+    },
+}
+
+# Each xdist worker (and each concurrent run) gets its own cache namespace in the shared Redis.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_run = os.environ.get("TEST_RUN_ID", str(os.getpid()))
+CACHES["default"]["KEY_PREFIX"] = f"test:{_run}:{_worker}"  # noqa: F405

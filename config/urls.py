@@ -1,0 +1,34 @@
+"""Top-level routes. Every API lives under /api/v1/; trailing slashes are optional."""
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1: list[URLPattern | URLResolver] = [
+    path("", include("apps.core.api.urls")),
+    path("", include("apps.accounts.api.urls")),
+    path("", include("apps.taxonomy.api.urls")),
+    path("", include("apps.questions.api.urls")),
+    path("", include("apps.resources.api.urls")),
+    path("", include("apps.cms.api.urls")),
+    path("", include("apps.practice.api.urls")),
+    path("", include("apps.exams.api.urls")),
+    path("", include("apps.analytics.api.urls")),
+    path("", include("apps.recommendations.api.urls")),
+    path("", include("apps.notifications.api.urls")),
+    path("", include("apps.dashboard.api.urls")),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path(
+        "api/docs",
+        SpectacularSwaggerView.as_view(url_name="schema"),
+        name="docs",
+    ),
+]
+
+handler404 = "apps.core.api.exception_handler.not_found"
+handler500 = "apps.core.api.exception_handler.server_error"

@@ -1,0 +1,89 @@
+"""Shared fixtures: real PostgreSQL and Redis, an API client per role, a clean cache per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apps.accounts.models import Role, User
+from tests.accounts.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    """Removes only this worker's keys, so parallel workers never disturb each other."""
+    yield
+    delete_pattern = getattr(cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern("*")
+    else:
+        cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_for(user: User) -> APIClient:
+    """An API client authenticated with a real access token issued by the login flow's code."""
+    from apps.accounts.tokens import issue_tokens_for
+
+    client = APIClient()
+    tokens = issue_tokens_for(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return client
+
+
+@pytest.fixture
+def user(db: Any) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db: Any) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def editor(db: Any) -> User:
+    return UserFactory(role=Role.EDITOR, is_staff=True)
+
+
+@pytest.fixture
+def examiner(db: Any) -> User:
+    return UserFactory(role=Role.EXAMINER, is_staff=True)
+
+
+@pytest.fixture
+def admin_user(db: Any) -> User:
+    return UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def user_client(user: User) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def other_client(other_user: User) -> APIClient:
+    return client_for(other_user)
+
+
+@pytest.fixture
+def editor_client(editor: User) -> APIClient:
+    return client_for(editor)
+
+
+@pytest.fixture
+def examiner_client(examiner: User) -> APIClient:
+    return client_for(examiner)
+
+
+@pytest.fixture
+def admin_client_api(admin_user: User) -> APIClient:
+    return client_for(admin_user)
