@@ -1,4 +1,8 @@
-"""Role checks for API views: the one place where roles become permissions."""
+"""Role checks, in one place. Roles: ``user`` (candidate), ``editor``, ``examiner``, ``admin``.
+
+``admin`` may do everything the other roles may do. Views use the permission classes; services
+that need the same rule call :func:`has_role`.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +14,46 @@ from rest_framework.request import Request
 from apps.accounts.models import Role
 
 
-def user_has_role(user: Any, *roles: str) -> bool:
-    """True when ``user`` is authenticated and active with one of ``roles`` (or is a superuser)."""
-    if not (user and user.is_authenticated and user.is_active):
+def has_role(user: Any, *roles: str) -> bool:
+    """True when ``user`` is an authenticated, active user holding one of ``roles`` (or admin)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
-    return bool(user.is_superuser or getattr(user, "role", None) in roles)
+    role = getattr(user, "role", None)
+    return role == Role.ADMIN or role in roles
 
 
-class HasRole(BasePermission):
-    """``HasRole.of("editor", "admin")`` builds a permission class for those roles."""
-
+class _RolePermission(BasePermission):
     roles: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, *roles: str) -> type[HasRole]:
-        return type(f"HasRole_{'_'.join(roles)}", (cls,), {"roles": tuple(roles)})
+    message = "Your role does not allow this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return user_has_role(request.user, *self.roles)
+        return has_role(request.user, *self.roles)
 
 
-class IsEditorOrAdmin(HasRole):
-    roles = (Role.EDITOR, Role.ADMIN)
+class IsEditor(_RolePermission):
+    """Editors (questions, resources, CMS) and admins."""
+
+    roles = (Role.EDITOR,)
 
 
-class IsExaminerOrAdmin(HasRole):
-    roles = (Role.EXAMINER, Role.ADMIN)
+class IsExaminer(_RolePermission):
+    """Examiners (exam templates) and admins."""
+
+    roles = (Role.EXAMINER,)
 
 
-class IsAdmin(HasRole):
+class IsAdminRole(_RolePermission):
+    """Admins only."""
+
     roles = (Role.ADMIN,)
+
+
+class IsEditorOrReadOnly(BasePermission):
+    """Any authenticated user may read; editors and admins may write."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return bool(getattr(request.user, "is_authenticated", False))
+        return has_role(request.user, Role.EDITOR)

@@ -1,0 +1,23 @@
+"""Shapes shared by every app's API: the error envelope of api-contract.md."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    """``{"code", "message", "fields"?}``: the body of every 4xx and 5xx response."""
+
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. validation_error.")
+    message = serializers.CharField(help_text="Human-readable explanation.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Only for validation errors: field name (dotted for nested) to messages.",
+    )
+
+
+class DetailSerializer(serializers.Serializer):
+    """A plain acknowledgement: ``{"detail": "..."}``."""
+
+    detail = serializers.CharField()
