@@ -100,3 +100,23 @@ class AuthSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.pk}"
+
+
+class LoginFailure(models.Model):
+    """One failed password check for an email address (durable brute-force limit).
+
+    Kept in PostgreSQL rather than the cache so the limit holds with Redis down. Rows are keyed
+    by the normalised email whether or not an account exists, so the limit reveals nothing about
+    which addresses are registered. Old rows are flushed by ``accounts.flush_expired_tokens``.
+    """
+
+    email = models.CharField(max_length=254)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-occurred_at",)
+        indexes = [models.Index(fields=("email", "occurred_at"), name="loginfailure_email_time")]
+
+    def __str__(self) -> str:
+        return f"{self.email} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

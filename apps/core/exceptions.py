@@ -22,6 +22,12 @@ class ValidationFailed(DomainError):
     default_message = "The data sent is not valid."
 
 
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "not_authenticated"
+    default_message = "Authentication failed."
+
+
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"
@@ -38,6 +44,18 @@ class Conflict(DomainError):
     status_code = 409
     code = "conflict"
     default_message = "The request conflicts with the current state."
+
+
+class TooManyRequests(DomainError):
+    """Throttled by a rule of the domain (not a cache-based throttle); sets ``Retry-After``."""
+
+    status_code = 429
+    code = "throttled"
+    default_message = "Too many attempts. Try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 class PayloadTooLarge(DomainError):

@@ -257,6 +257,13 @@ SIMPLE_JWT = {
 AUTH_SESSION_ABSOLUTE_LIFETIME = timedelta(days=env.int("AUTH_SESSION_MAX_DAYS", default=30))
 # Durable brute-force limit (database-backed, so it holds with Redis down).
 LOGIN_MAX_FAILURES_PER_HOUR = env.int("LOGIN_MAX_FAILURES_PER_HOUR", default=10)
+# Single-use links sent by email: password reset (short) and email verification.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
+EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE_SECONDS", default=3 * 24 * 3600)
+# Revoked or expired device sessions are kept this long (for the audit of devices), then flushed.
+AUTH_SESSION_RETENTION = timedelta(days=env.int("AUTH_SESSION_RETENTION_DAYS", default=30))
+# Readiness probe: per-check budget in seconds.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=["http://localhost:3000"])
 CORS_URLS_REGEX = r"^/api/.*$"

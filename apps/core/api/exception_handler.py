@@ -70,7 +70,12 @@ def _first_message(fields: dict[str, list[str]]) -> str:
 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(envelope(exc.code, exc.message, exc.fields), status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        return Response(
+            envelope(exc.code, exc.message, exc.fields),
+            status=exc.status_code,
+            headers={"Retry-After": str(retry_after)} if retry_after else None,
+        )
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("database unavailable", exc_info=exc)
         return Response(
