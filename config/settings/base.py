@@ -277,6 +277,8 @@ COMPLETION_MIN_SCORE_PERCENT = env.int("COMPLETION_MIN_SCORE_PERCENT", default=7
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=45)
 RECOMMENDATION_DISMISS_DAYS = env.int("RECOMMENDATION_DISMISS_DAYS", default=7)
 BENCH_CONTROLS_ENABLED = env.bool("BENCH_CONTROLS_ENABLED", default=False)
+# Seconds after an exam's deadline during which answers still in flight are accepted.
+EXAM_GRACE_SECONDS = env.int("EXAM_GRACE_SECONDS", default=5)
 
 # --- Security headers (production tightens further) --------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
