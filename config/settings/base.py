@@ -150,7 +150,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 1}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message taken by a worker that dies unacknowledged is redelivered after this many
+    # seconds; workers sweep for such messages every interval x throttle seconds.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    "socket_connect_timeout": 1,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # filled in config/celery.py
 
@@ -277,6 +284,15 @@ COMPLETION_MIN_SCORE_PERCENT = env.int("COMPLETION_MIN_SCORE_PERCENT", default=7
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=45)
 RECOMMENDATION_DISMISS_DAYS = env.int("RECOMMENDATION_DISMISS_DAYS", default=7)
 BENCH_CONTROLS_ENABLED = env.bool("BENCH_CONTROLS_ENABLED", default=False)
+# Notifications: a candidate inactive this many days gets one study reminder per spell; read
+# notifications older than the prune age are deleted; broadcasts fan out in batches (an optional
+# pause between batches spreads the database load of a very large fan-out).
+REMINDER_INACTIVE_DAYS = env.int("REMINDER_INACTIVE_DAYS", default=3)
+NOTIFICATIONS_PRUNE_READ_AFTER_DAYS = env.int("NOTIFICATIONS_PRUNE_READ_AFTER_DAYS", default=90)
+NOTIFICATIONS_FANOUT_BATCH_SIZE = env.int("NOTIFICATIONS_FANOUT_BATCH_SIZE", default=1000)
+NOTIFICATIONS_FANOUT_BATCH_PAUSE_SECONDS = env.float(
+    "NOTIFICATIONS_FANOUT_BATCH_PAUSE_SECONDS", default=0.0
+)
 # Seconds after an exam's deadline during which answers still in flight are accepted.
 EXAM_GRACE_SECONDS = env.int("EXAM_GRACE_SECONDS", default=5)
 
