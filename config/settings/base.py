@@ -283,6 +283,16 @@ COMPLETION_MIN_ANSWERED = env.int("COMPLETION_MIN_ANSWERED", default=20)
 COMPLETION_MIN_SCORE_PERCENT = env.int("COMPLETION_MIN_SCORE_PERCENT", default=70)
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=45)
 RECOMMENDATION_DISMISS_DAYS = env.int("RECOMMENDATION_DISMISS_DAYS", default=7)
+# Suggested topics: "Low Score" needs at least N answers below X%; "Needs Review" when a category
+# has not been practised for this many days.
+RECOMMENDATION_LOW_SCORE_MIN_ANSWERED = env.int("RECOMMENDATION_LOW_SCORE_MIN_ANSWERED", default=10)
+RECOMMENDATION_LOW_SCORE_PERCENT = env.int("RECOMMENDATION_LOW_SCORE_PERCENT", default=60)
+RECOMMENDATION_REVIEW_AFTER_DAYS = env.int("RECOMMENDATION_REVIEW_AFTER_DAYS", default=14)
+# Learning record: one answer counts at most this much study time (an idle tab is not study);
+# a reading heartbeat credits at most this many seconds per call, never more than wall time.
+ANALYTICS_ANSWER_TIME_CAP_SEC = env.int("ANALYTICS_ANSWER_TIME_CAP_SEC", default=600)
+ANALYTICS_HEARTBEAT_MAX_SEC = env.int("ANALYTICS_HEARTBEAT_MAX_SEC", default=60)
+FEATURED_RESOURCES_CACHE_SECONDS = env.int("FEATURED_RESOURCES_CACHE_SECONDS", default=300)
 BENCH_CONTROLS_ENABLED = env.bool("BENCH_CONTROLS_ENABLED", default=False)
 # Notifications: a candidate inactive this many days gets one study reminder per spell; read
 # notifications older than the prune age are deleted; broadcasts fan out in batches (an optional
