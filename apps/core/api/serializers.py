@@ -10,7 +10,9 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
 
     code = serializers.CharField(help_text="Machine-readable error code, e.g. validation_error.")
     message = serializers.CharField(help_text="Human-readable explanation.")
-    fields = serializers.DictField(
+    # The metaclass moves declared fields out of the class body, so this does not shadow
+    # ``Serializer.fields``; the output key must be "fields" (api-contract.md).
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Only for validation errors: field name (dotted for nested) to messages.",

@@ -1,0 +1,164 @@
+"""Input and output shapes of the auth and profile endpoints."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.accounts.models import AuthSession, Role, User
+
+# Login-type fields accept long input but not unbounded input (hashing cost).
+_MAX_SECRET = 1024
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=_MAX_SECRET,
+        style={"input_type": "password"},
+    )
+    display_name = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, default=""
+    )
+
+
+class RegisteredSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=_MAX_SECRET)
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=_MAX_SECRET,
+        style={"input_type": "password"},
+    )
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=_MAX_SECRET * 4)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Short-lived; send as `Authorization: Bearer ...`.")
+    refresh = serializers.CharField(help_text="Exchange at /auth/refresh; single use (rotation).")
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class ResetPasswordSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=_MAX_SECRET)
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=_MAX_SECRET,
+        style={"input_type": "password"},
+    )
+
+
+class ChangePasswordSerializer(serializers.Serializer):
+    current_password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=_MAX_SECRET,
+        style={"input_type": "password"},
+    )
+    new_password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=_MAX_SECRET,
+        style={"input_type": "password"},
+    )
+
+
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=_MAX_SECRET,
+        style={"input_type": "password"},
+    )
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    display_name = serializers.CharField(source="profile.display_name", read_only=True)
+    avatar = serializers.CharField(source="profile.avatar", read_only=True)
+    timezone = serializers.CharField(source="profile.timezone", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    is_email_verified = serializers.BooleanField(read_only=True)
+    prefers_explanations = serializers.BooleanField(
+        source="profile.prefers_explanations", read_only=True
+    )
+
+
+READ_ONLY_ME_FIELDS = ("id", "email", "role", "is_email_verified")
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """Editable: display_name, avatar, timezone, prefers_explanations.
+
+    ``id``, ``email``, ``role`` and ``is_email_verified`` are read-only: sending one of them
+    with its current value is accepted (so a client may send back what it read), sending a
+    different value is refused with 400 and a message on that field.
+    """
+
+    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    avatar = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    timezone = serializers.CharField(max_length=64, required=False)
+    prefers_explanations = serializers.BooleanField(required=False)
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in _timezones():
+            raise serializers.ValidationError("Not a known IANA time zone, e.g. Europe/London.")
+        return value
+
+    def validate_avatar(self, value: str) -> str:
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise serializers.ValidationError("The avatar must be an http(s) URL.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user: User = self.context["user"]
+        current = MeSerializer(user).data
+        data = self.initial_data if isinstance(self.initial_data, dict) else {}
+        errors = {
+            name: ["This field is read-only."]
+            for name in READ_ONLY_ME_FIELDS
+            if name in data and data[name] != current[name]
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class DeviceSerializer(serializers.ModelSerializer[AuthSession]):
+    ip = serializers.IPAddressField(source="ip_address", allow_null=True, read_only=True)
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuthSession
+        fields = ("id", "user_agent", "ip", "created_at", "last_used_at", "expires_at", "current")
+        read_only_fields = fields
+
+    def get_current(self, obj: AuthSession) -> bool:
+        return obj.pk == self.context.get("current_session_id")

@@ -1,0 +1,316 @@
+"""Auth and profile endpoints: thin views over ``services``, ``tokens`` and ``selectors``."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+from apps.accounts import selectors, services
+from apps.accounts.api import serializers as s
+from apps.accounts.models import AuthSession, User
+from apps.accounts.tokens import decode_refresh_token, rotate_refresh_token
+from apps.core.api.client import client_ip, user_agent
+from apps.core.api.schema import error_responses
+from apps.core.api.serializers import DetailSerializer
+
+AUTH_TAG = ["auth"]
+ME_TAG = ["me"]
+
+
+def _session_id(request: Request) -> int | None:
+    token = request.auth
+    try:
+        return int(token["sid"]) if token is not None else None  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+class PublicAuthView(APIView):
+    """Reachable without a token; a stale Authorization header is ignored, not a 401."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (AnonRateThrottle, ScopedRateThrottle)
+
+
+class RegisterView(PublicAuthView):
+    throttle_scope = "register"
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Create an account",
+        description=(
+            "Creates an unverified account and its profile, and emails a verification link. "
+            "Password policy: 12 to 128 characters, no composition rules, common passwords "
+            "and passwords too similar to the email are refused. A taken address is a 400 on "
+            "`email`."
+        ),
+        request=s.RegisterSerializer,
+        responses={201: s.RegisteredSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.register_user(**data.validated_data)
+        return Response(s.RegisteredSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyEmailView(PublicAuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Confirm an email address",
+        description="The token from the verification email; it works once.",
+        request=s.TokenSerializer,
+        responses={200: DetailSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.TokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.verify_email(token=data.validated_data["token"])
+        return Response({"detail": "Email address verified."})
+
+
+class LoginView(PublicAuthView):
+    throttle_scope = "login"
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Log in",
+        description=(
+            "Starts a device session. Wrong email or password: 401 `invalid_credentials`. "
+            "After too many failures for one account within an hour: 429 "
+            "`too_many_login_failures` with `Retry-After`, even with the right password."
+        ),
+        request=s.LoginSerializer,
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.log_in(
+            **data.validated_data, user_agent=user_agent(request), ip_address=client_ip(request)
+        )
+        return Response(tokens)
+
+
+class RefreshView(PublicAuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Rotate tokens",
+        description=(
+            "Exchanges a refresh token for a new pair. The presented refresh token is dead "
+            "afterwards; of concurrent refreshes of one token exactly one succeeds. A device "
+            "session never outlives its absolute lifetime, however often it is refreshed."
+        ),
+        request=s.RefreshSerializer,
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = rotate_refresh_token(
+            refresh=data.validated_data["refresh"], ip_address=client_ip(request)
+        )
+        return Response(tokens)
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Log out one device",
+        description=(
+            "Ends the device session of the given refresh token (which must be the caller's): "
+            "its refresh token can never be used again and its access tokens are refused."
+        ),
+        request=s.RefreshSerializer,
+        responses={204: None, **error_responses(400, 401, 404)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        claims = decode_refresh_token(data.validated_data["refresh"])
+        services.log_out_session(
+            user=_user(request), session_id=claims["sid"], ip_address=client_ip(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Log out everywhere",
+        description="Ends every device session of the caller, this one included.",
+        request=None,
+        responses={204: None, **error_responses(401)},
+    )
+    def post(self, request: Request) -> Response:
+        services.log_out_everywhere(user=_user(request), ip_address=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ForgotPasswordView(PublicAuthView):
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Ask for a password reset link",
+        description=(
+            "Always 202, whether or not an account has this address. If one does, a "
+            "single-use link valid for a short time is emailed."
+        ),
+        request=s.EmailSerializer,
+        responses={202: DetailSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.EmailSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.request_password_reset(email=data.validated_data["email"])
+        return Response(
+            {"detail": "If an account has this address, a reset link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ResetPasswordView(PublicAuthView):
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Set a new password from a reset link",
+        description="The link works once. Every device session of the account is ended.",
+        request=s.ResetPasswordSerializer,
+        responses={200: DetailSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.ResetPasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.reset_password(**data.validated_data, ip_address=client_ip(request))
+        return Response({"detail": "Password changed. Log in with the new password."})
+
+
+class ChangePasswordView(APIView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Change password",
+        description=(
+            "Requires the current password (a wrong one counts towards the account's "
+            "brute-force limit). Every other device session is ended; this one stays."
+        ),
+        request=s.ChangePasswordSerializer,
+        responses={204: None, **error_responses(400, 401, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.ChangePasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.change_password(
+            user=_user(request),
+            **data.validated_data,
+            current_session_id=_session_id(request),
+            ip_address=client_ip(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(
+        tags=ME_TAG,
+        summary="The caller's profile",
+        responses={200: s.MeSerializer, **error_responses(401)},
+    )
+    def get(self, request: Request) -> Response:
+        user = _user(request)
+        selectors.profile_for(user)
+        return Response(s.MeSerializer(user).data)
+
+    @extend_schema(
+        tags=ME_TAG,
+        summary="Edit the caller's profile",
+        description=(
+            "Editable: `display_name`, `avatar` (http(s) URL), `timezone` (IANA name) and "
+            "`prefers_explanations`. `id`, `email`, `role` and `is_email_verified` are "
+            "read-only: echoing their current value is accepted, a different value is a 400 "
+            "on that field. Unknown fields are ignored."
+        ),
+        request=s.MeUpdateSerializer,
+        responses={200: s.MeSerializer, **error_responses(400, 401)},
+    )
+    def patch(self, request: Request) -> Response:
+        user = _user(request)
+        selectors.profile_for(user)
+        data = s.MeUpdateSerializer(data=request.data, context={"user": user})
+        data.is_valid(raise_exception=True)
+        user.profile = services.update_profile(user=user, **data.validated_data)
+        return Response(s.MeSerializer(user).data)
+
+    @extend_schema(
+        tags=ME_TAG,
+        summary="Delete the account",
+        description=(
+            "Deletes the account and its personal data after re-checking the password (a "
+            "wrong one is a 400 on `password` and counts towards the brute-force limit). "
+            "Every device session ends."
+        ),
+        request=s.PasswordSerializer,
+        responses={204: None, **error_responses(400, 401, 409, 429)},
+    )
+    def delete(self, request: Request) -> Response:
+        data = s.PasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.delete_account(
+            user=_user(request),
+            password=data.validated_data["password"],
+            ip_address=client_ip(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeviceListView(ListAPIView[AuthSession]):
+    serializer_class = s.DeviceSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.active_devices_for(_user(self.request))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "current_session_id": _session_id(self.request)}
+
+    @extend_schema(
+        tags=ME_TAG,
+        summary="The caller's active devices",
+        description="One entry per live device session; `current` marks the one calling.",
+        responses={200: s.DeviceSerializer(many=True), **error_responses(401)},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class DeviceView(APIView):
+    @extend_schema(
+        tags=ME_TAG,
+        summary="Revoke a device",
+        description="Ends that device session at once (its access token is refused too).",
+        request=None,
+        responses={204: None, **error_responses(401, 404)},
+    )
+    def delete(self, request: Request, device_id: int) -> Response:
+        services.revoke_device(
+            user=_user(request), device_id=device_id, ip_address=client_ip(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

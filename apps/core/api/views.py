@@ -1,0 +1,74 @@
+"""Platform endpoints: liveness and readiness."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core import health
+
+
+class LiveSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok"])
+
+
+class CheckSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    critical = serializers.BooleanField(help_text="Whether this check failing makes us unready.")
+    duration_ms = serializers.FloatField()
+    error = serializers.CharField(required=False)
+
+
+class ChecksSerializer(serializers.Serializer):
+    database = CheckSerializer()
+    cache = CheckSerializer()
+    broker = CheckSerializer()
+
+
+class ReadinessSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded", "unavailable"])
+    checks = ChecksSerializer()
+
+
+class _ProbeView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+
+class LivenessView(_ProbeView):
+    @extend_schema(
+        tags=["health"],
+        summary="Liveness",
+        description="200 whenever the process can answer. Touches no other service.",
+        responses={200: LiveSerializer},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+class ReadinessView(_ProbeView):
+    @extend_schema(
+        tags=["health"],
+        summary="Readiness",
+        description=(
+            "Checks the database, the cache and the Celery broker. Only the database being "
+            "down makes the service unready (503, `status: unavailable`); the cache or broker "
+            "being down is reported as `degraded` with 200, because the API keeps working."
+        ),
+        responses={
+            200: ReadinessSerializer,
+            503: OpenApiResponse(ReadinessSerializer, description="The database is down."),
+        },
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        status, checks = health.readiness()
+        return Response(
+            {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
+        )
