@@ -4,10 +4,14 @@ path, since they cannot be single-row database constraints."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.cms.richtext import sanitize_html
+from apps.questions.normalisation import stem_fingerprint
 from apps.taxonomy.models import Category, Subcategory, Tag
 
 
@@ -72,6 +76,20 @@ class Question(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.stem[:60]}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every save (services, admin, shell) stores clean rich text and a fresh fingerprint.
+        self.stem = sanitize_html(self.stem)
+        self.explanation = sanitize_html(self.explanation)
+        self.stem_normalised = stem_fingerprint(self.stem)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "stem" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "stem_normalised"}
+        super().save(*args, **kwargs)
+
+    @property
+    def has_been_answered(self) -> bool:
+        return self.times_answered > 0
+
 
 class AnswerOption(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
@@ -84,6 +102,10 @@ class AnswerOption(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.text = sanitize_html(self.text)
+        super().save(*args, **kwargs)
 
 
 class MediaKind(models.TextChoices):
@@ -106,3 +128,52 @@ class QuestionMedia(models.Model):
 
     def __str__(self) -> str:
         return self.alt_text or self.url
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ImportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON"
+    XLSX = "xlsx", "Excel (XLSX)"
+
+
+class ImportJob(models.Model):
+    """One uploaded file of questions. The file's bytes are kept on the job so that any worker
+    can process it; ``report`` holds one entry per data row:
+    ``{"row": n, "status": "created"|"valid"|"duplicate"|"invalid", "errors": [...]}``."""
+
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=4, choices=ImportFormat.choices)
+    dry_run = models.BooleanField(default=False)
+    default_status = models.CharField(
+        max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.DRAFT
+    )
+    content = models.BinaryField(editable=False)
+    size_bytes = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    invalid_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} {self.filename} ({self.status})"

@@ -4,6 +4,7 @@ question."""
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 
@@ -13,9 +14,9 @@ _TAGS = re.compile(r"<[^>]*>")
 
 
 def normalise_stem_text(stem: str) -> str:
-    """Lower case, markup and punctuation removed, whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", stem or "")
-    text = _TAGS.sub(" ", text)
+    """Lower case, markup and punctuation removed, entities decoded, whitespace collapsed."""
+    text = _TAGS.sub(" ", stem or "")
+    text = unicodedata.normalize("NFKC", html.unescape(text))
     text = _PUNCTUATION.sub(" ", text.lower()).replace("_", " ")
     return _WHITESPACE.sub(" ", text).strip()
 
