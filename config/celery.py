@@ -21,4 +21,8 @@ app.conf.beat_schedule = {
         "task": "accounts.flush_expired_tokens",
         "schedule": crontab(hour=3, minute=15),
     },
+    "exams-auto-submit-expired": {
+        "task": "exams.auto_submit_expired",
+        "schedule": crontab(),  # every minute
+    },
 }

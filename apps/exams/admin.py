@@ -1,0 +1,203 @@
+"""Staff tool for exam mode. Examiners and admins manage templates (with their fixed questions or
+blueprint inline); sessions are read-only. Editors and candidates see none of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from apps.accounts.models import Role
+from apps.accounts.permissions import has_role
+from apps.audit.services import record_event
+from apps.exams.models import (
+    BlueprintItem,
+    ExamAnswer,
+    ExamSession,
+    ExamTemplate,
+    ExamTemplateQuestion,
+    TemplateKind,
+)
+
+
+def _is_examiner(request: HttpRequest) -> bool:
+    return has_role(request.user, Role.EXAMINER)
+
+
+class ExaminerOnly:
+    """Every admin permission answers "examiner or admin" by role."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_examiner(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_examiner(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_examiner(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_examiner(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_examiner(request)
+
+
+class ReadOnlyForExaminers(ExaminerOnly):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _live_forms(formset: BaseInlineFormSet) -> list[Any]:
+    return [
+        form
+        for form in formset.forms
+        if form.has_changed() or form.instance.pk
+        if getattr(form, "cleaned_data", None)
+        if not form.cleaned_data.get("DELETE")
+    ]
+
+
+class BlueprintFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        template = self.instance
+        if template.kind != TemplateKind.BLUEPRINT or any(self.errors):
+            return
+        planned = sum(form.cleaned_data.get("count") or 0 for form in _live_forms(self))
+        if planned != template.total_questions:
+            raise ValidationError(
+                f"The blueprint adds up to {planned} questions; the template declares "
+                f"{template.total_questions}."
+            )
+
+
+class FixedQuestionFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        template = self.instance
+        if template.kind != TemplateKind.FIXED or any(self.errors):
+            return
+        listed = len(_live_forms(self))
+        if listed != template.total_questions:
+            raise ValidationError(
+                f"The template lists {listed} questions; it declares {template.total_questions}."
+            )
+
+
+class ExamTemplateQuestionInline(ExaminerOnly, admin.TabularInline):
+    model = ExamTemplateQuestion
+    formset = FixedQuestionFormSet
+    raw_id_fields = ("question",)
+    extra = 0
+    ordering = ("order", "id")
+
+
+class BlueprintItemInline(ExaminerOnly, admin.TabularInline):
+    model = BlueprintItem
+    formset = BlueprintFormSet
+    extra = 0
+
+
+@admin.register(ExamTemplate)
+class ExamTemplateAdmin(ExaminerOnly, admin.ModelAdmin):
+    list_display = ("name", "paper", "kind", "total_questions", "duration_minutes", "is_active")
+    list_filter = ("paper", "kind", "is_active")
+    search_fields = ("name",)
+    inlines = (BlueprintItemInline, ExamTemplateQuestionInline)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        template = form.instance
+        record_event(
+            kind="content",
+            action="exam_template.update" if change else "exam_template.create",
+            actor=request.user,
+            target=template,
+            after=_template_snapshot(template),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: ExamTemplate) -> None:
+        snapshot = _template_snapshot(obj)
+        target_id = obj.pk
+        super().delete_model(request, obj)
+        record_event(
+            kind="content",
+            action="exam_template.delete",
+            actor=request.user,
+            target_type="exams.examtemplate",
+            target_id=target_id or "",
+            before=snapshot,
+        )
+
+
+def _template_snapshot(template: ExamTemplate) -> dict[str, Any]:
+    return {
+        "name": template.name,
+        "paper": template.paper,
+        "kind": template.kind,
+        "duration_minutes": template.duration_minutes,
+        "total_questions": template.total_questions,
+        "is_active": template.is_active,
+        "blueprint": {str(item.category_id): item.count for item in template.blueprint_items.all()},
+        "fixed_question_ids": [row.question_id for row in template.fixed_questions.all()],
+    }
+
+
+class ExamAnswerInline(ReadOnlyForExaminers, admin.TabularInline):
+    model = ExamAnswer
+    extra = 0
+    can_delete = False
+    fields = (
+        "question",
+        "selected_option_ids",
+        "flagged",
+        "time_spent_sec",
+        "saved_at",
+        "is_correct",
+    )
+    readonly_fields = fields
+
+
+@admin.register(ExamSession)
+class ExamSessionAdmin(ReadOnlyForExaminers, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "template",
+        "status",
+        "started_at",
+        "submitted_at",
+        "score_percent",
+        "auto_submitted",
+    )
+    list_filter = ("status", "auto_submitted", "template")
+    search_fields = ("user__email", "template__name")
+    list_select_related = ("user", "template")
+    inlines = (ExamAnswerInline,)
+    readonly_fields = (
+        "user",
+        "template",
+        "question_ids",
+        "option_order",
+        "seed",
+        "started_at",
+        "expires_at",
+        "submitted_at",
+        "status",
+        "auto_submitted",
+        "score_percent",
+        "correct",
+        "answered",
+        "time_spent_sec",
+        "result",
+    )

@@ -1,0 +1,189 @@
+"""Timed mock exams: templates (a fixed question list or a per-category blueprint), the sessions
+candidates sit, and the answers they save. Flows live in ``apps.exams.services``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.questions.models import Question
+from apps.taxonomy.models import Category
+
+
+class ExamPaper(models.IntegerChoices):
+    PAPER_1 = 1, "Paper 1"
+    PAPER_2 = 2, "Paper 2"
+
+
+class TemplateKind(models.TextChoices):
+    FIXED = "fixed", "Fixed list of questions"
+    BLUEPRINT = "blueprint", "Blueprint (questions per category, drawn at start)"
+
+
+class ExamTemplate(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    paper = models.PositiveSmallIntegerField(choices=ExamPaper.choices)
+    duration_minutes = models.PositiveIntegerField()
+    total_questions = models.PositiveIntegerField()
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    kind = models.CharField(
+        max_length=10, choices=TemplateKind.choices, default=TemplateKind.BLUEPRINT
+    )
+    shuffle_questions = models.BooleanField(
+        default=True,
+        help_text="Randomise the question order per session (a blueprint draw is always shuffled).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("paper", "name")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(paper__in=(1, 2)), name="exam_template_paper_1_or_2"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=600),
+                name="exam_template_duration_1_to_600",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_questions__gte=1) & Q(total_questions__lte=500),
+                name="exam_template_total_1_to_500",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExamTemplateQuestion(models.Model):
+    """One question of a fixed template, in the template's order."""
+
+    template = models.ForeignKey(
+        ExamTemplate, on_delete=models.CASCADE, related_name="fixed_questions"
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("order", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("template", "question"), name="exam_template_question_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}#{self.order}: {self.question_id}"
+
+
+class BlueprintItem(models.Model):
+    """``count`` questions drawn from ``category`` when a session starts."""
+
+    template = models.ForeignKey(
+        ExamTemplate, on_delete=models.CASCADE, related_name="blueprint_items"
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("category__order", "category__name")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("template", "category"), name="exam_blueprint_category_once"
+            ),
+            models.CheckConstraint(condition=Q(count__gte=1), name="exam_blueprint_count_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} x {self.category_id}"
+
+
+class SessionStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    EXPIRED_SUBMITTED = "expired_submitted", "Submitted at the deadline"
+
+
+class ExamSession(models.Model):
+    """One sitting of a template. ``question_ids`` and ``option_order`` are fixed at start so a
+    reload shows the same paper. The score fields are written once, by the submission."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_sessions"
+    )
+    template = models.ForeignKey(ExamTemplate, on_delete=models.PROTECT, related_name="sessions")
+    question_ids = models.JSONField(default=list)
+    option_order = models.JSONField(default=dict)  # {"<question id>": [option id, ...]}
+    seed = models.BigIntegerField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=SessionStatus.choices, default=SessionStatus.IN_PROGRESS
+    )
+    auto_submitted = models.BooleanField(default=False)
+    score_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    correct = models.PositiveIntegerField(null=True, blank=True)
+    answered = models.PositiveIntegerField(null=True, blank=True)
+    time_spent_sec = models.PositiveIntegerField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        indexes = [
+            models.Index(fields=("user", "-started_at"), name="exam_session_user_history"),
+            models.Index(fields=("user", "-submitted_at"), name="exam_session_user_submitted"),
+            models.Index(
+                fields=("expires_at",),
+                condition=Q(status="in_progress"),
+                name="exam_session_open_by_deadline",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("user", "template"),
+                condition=Q(status="in_progress"),
+                name="exam_session_one_in_progress",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="in_progress") & Q(submitted_at__isnull=True))
+                | (~Q(status="in_progress") & Q(submitted_at__isnull=False)),
+                name="exam_session_submitted_iff_not_in_progress",
+            ),
+            models.CheckConstraint(
+                condition=Q(score_percent__isnull=True) | Q(score_percent__lte=100),
+                name="exam_session_score_0_to_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"exam session {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SessionStatus.IN_PROGRESS
+
+
+class ExamAnswer(models.Model):
+    """The candidate's current answer to one question of a session (upserted until submission).
+    ``is_correct`` stays null until the session is scored."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    selected_option_ids = models.JSONField(default=list)
+    flagged = models.BooleanField(default=False)
+    time_spent_sec = models.PositiveIntegerField(default=0)
+    saved_at = models.DateTimeField()
+    is_correct = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [
+            models.UniqueConstraint(fields=("session", "question"), name="exam_answer_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}:{self.question_id}"

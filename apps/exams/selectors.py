@@ -1,0 +1,320 @@
+"""Reads for exam mode. Nothing here reveals the answer key of a session that is still open:
+only :func:`exam_review` (submitted sessions) carries correct options and explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from apps.core.exceptions import NotFound
+from apps.exams.models import (
+    BlueprintItem,
+    ExamAnswer,
+    ExamSession,
+    ExamTemplate,
+    ExamTemplateQuestion,
+    SessionStatus,
+    TemplateKind,
+)
+from apps.questions.grading import answer_keys
+from apps.questions.selectors import published_questions, questions_for_display
+
+
+def grace() -> timedelta:
+    """How long after ``expires_at`` answers still in flight are accepted."""
+    return timedelta(seconds=settings.EXAM_GRACE_SECONDS)
+
+
+def is_past_deadline(session: ExamSession, *, now: datetime | None = None) -> bool:
+    """True once an open session can no longer take answers (deadline plus grace has passed)."""
+    return (now or timezone.now()) > session.expires_at + grace()
+
+
+# --- Templates ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    unavailable_reason: str | None = None
+
+
+def _templates_with_plan() -> QuerySet[ExamTemplate]:
+    return ExamTemplate.objects.prefetch_related(
+        Prefetch("blueprint_items", queryset=BlueprintItem.objects.select_related("category")),
+        Prefetch(
+            "fixed_questions",
+            queryset=ExamTemplateQuestion.objects.only("id", "template_id", "question_id", "order"),
+        ),
+    )
+
+
+def template_availability(templates: Iterable[ExamTemplate]) -> dict[int, Availability]:
+    """Whether the bank can fill each template now, in two queries however many templates.
+
+    The templates must come with ``blueprint_items`` (with category) and ``fixed_questions``
+    prefetched, as :func:`active_exam_templates` and :func:`active_exam_template` return them.
+    """
+    templates = list(templates)
+    category_ids = {
+        item.category_id
+        for t in templates
+        if t.kind == TemplateKind.BLUEPRINT
+        for item in t.blueprint_items.all()
+    }
+    fixed_ids = {
+        row.question_id
+        for t in templates
+        if t.kind == TemplateKind.FIXED
+        for row in t.fixed_questions.all()
+    }
+    bank: dict[int, int] = {}
+    if category_ids:
+        bank = dict(
+            published_questions()
+            .filter(category_id__in=category_ids)
+            .values_list("category_id")
+            .annotate(n=Count("id"))
+            .values_list("category_id", "n")
+        )
+    published_fixed: set[int] = set()
+    if fixed_ids:
+        published_fixed = set(
+            published_questions().filter(id__in=fixed_ids).values_list("id", flat=True)
+        )
+    return {t.id: _availability(t, bank, published_fixed) for t in templates}
+
+
+def _availability(
+    template: ExamTemplate, bank: dict[int, int], published_fixed: set[int]
+) -> Availability:
+    if template.kind == TemplateKind.FIXED:
+        rows = list(template.fixed_questions.all())
+        if len(rows) != template.total_questions:
+            return Availability(
+                False,
+                f"The template lists {len(rows)} questions but declares "
+                f"{template.total_questions}.",
+            )
+        missing = sum(1 for row in rows if row.question_id not in published_fixed)
+        if missing:
+            return Availability(False, f"{missing} of the template's questions are not published.")
+        return Availability(True)
+    items = list(template.blueprint_items.all())
+    planned = sum(item.count for item in items)
+    if planned != template.total_questions:
+        return Availability(
+            False,
+            f"The blueprint adds up to {planned} questions but the template declares "
+            f"{template.total_questions}.",
+        )
+    for item in items:
+        have = bank.get(item.category_id, 0)
+        if have < item.count:
+            return Availability(
+                False,
+                f"The question bank has {have} of the {item.count} questions needed from "
+                f"{item.category.name}.",
+            )
+    return Availability(True)
+
+
+def active_exam_templates() -> list[tuple[ExamTemplate, Availability]]:
+    """Active templates with their availability, in a fixed number of queries."""
+    templates = list(_templates_with_plan().filter(is_active=True).order_by("paper", "name", "id"))
+    availability = template_availability(templates)
+    return [(t, availability[t.id]) for t in templates]
+
+
+def active_exam_template(*, template_id: int) -> ExamTemplate:
+    """An active template with its plan prefetched; unknown and inactive ones are not found."""
+    template = _templates_with_plan().filter(id=template_id, is_active=True).first()
+    if template is None:
+        raise NotFound("No such exam template.")
+    return template
+
+
+# --- Sessions -----------------------------------------------------------------------------------
+
+
+def exam_session_for(*, user: Any, session_id: int) -> ExamSession:
+    """The caller's own session; anybody else's is simply not found."""
+    session = (
+        ExamSession.objects.select_related("template").filter(id=session_id, user=user).first()
+    )
+    if session is None:
+        raise NotFound("No such exam session.")
+    return session
+
+
+def open_exam_session(*, user: Any, template_id: int) -> ExamSession | None:
+    return (
+        ExamSession.objects.select_related("template")
+        .filter(user=user, template_id=template_id, status=SessionStatus.IN_PROGRESS)
+        .first()
+    )
+
+
+def expired_open_session_ids(*, user: Any = None, limit: int = 500) -> list[int]:
+    """Open sessions whose deadline (plus grace) has passed, oldest deadline first."""
+    qs = ExamSession.objects.filter(
+        status=SessionStatus.IN_PROGRESS, expires_at__lt=timezone.now() - grace()
+    )
+    if user is not None:
+        qs = qs.filter(user=user)
+    return list(qs.order_by("expires_at", "id").values_list("id", flat=True)[:limit])
+
+
+def exam_history(*, user: Any) -> QuerySet[ExamSession]:
+    """The caller's sessions, newest first (one query per page, template name joined)."""
+    return (
+        ExamSession.objects.filter(user=user)
+        .select_related("template")
+        .defer("question_ids", "option_order", "result")
+        .order_by("-started_at", "-id")
+    )
+
+
+def _answers_by_question(session: ExamSession) -> dict[int, ExamAnswer]:
+    return {a.question_id: a for a in session.answers.all()}
+
+
+def _answer_data(answer: ExamAnswer) -> dict[str, Any]:
+    return {
+        "question_id": answer.question_id,
+        "selected_option_ids": list(answer.selected_option_ids),
+        "flagged": answer.flagged,
+        "time_spent_sec": answer.time_spent_sec,
+        "saved_at": answer.saved_at,
+    }
+
+
+def _ordered_options(session: ExamSession, question: Any) -> list[Any]:
+    """The question's options in the order stored for this session (new options, if an editor
+    added any since, go last)."""
+    order = session.option_order.get(str(question.id), [])
+    position = {option_id: index for index, option_id in enumerate(order)}
+    return sorted(question.options.all(), key=lambda o: (position.get(o.id, len(order)), o.id))
+
+
+def _question_data(session: ExamSession, question: Any, position: int) -> dict[str, Any]:
+    return {
+        "id": question.id,
+        "position": position,
+        "stem": question.stem,
+        "type": question.type,
+        "category": question.category.name,
+        "options": [{"id": o.id, "text": o.text} for o in _ordered_options(session, question)],
+        "media": [
+            {"url": m.url, "kind": m.kind, "alt_text": m.alt_text, "caption": m.caption}
+            for m in question.media.all()
+        ],
+    }
+
+
+def exam_paper(*, session: ExamSession) -> dict[str, Any]:
+    """The session as the candidate sits it: questions in session order with options in the
+    stored order (never the key), saved answers and flags, the deadline and the server's now."""
+    questions = questions_for_display(question_ids=session.question_ids)
+    answers = _answers_by_question(session)
+    answered = sum(1 for a in answers.values() if a.selected_option_ids)
+    return {
+        "id": session.id,
+        "template": {
+            "id": session.template.id,
+            "name": session.template.name,
+            "paper": session.template.paper,
+        },
+        "status": session.status,
+        "started_at": session.started_at,
+        "expires_at": session.expires_at,
+        "server_now": timezone.now(),
+        "submitted_at": session.submitted_at,
+        "duration_minutes": session.template.duration_minutes,
+        "total_questions": len(session.question_ids),
+        "answered": answered,
+        "flagged": sum(1 for a in answers.values() if a.flagged),
+        "questions": [_question_data(session, q, i) for i, q in enumerate(questions, start=1)],
+        "answers": [_answer_data(answers[q.id]) for q in questions if q.id in answers],
+        "result": session.result if not session.is_open else None,
+    }
+
+
+def exam_review(*, session: ExamSession) -> dict[str, Any]:
+    """Every question of a submitted session with the candidate's answer, the correct options,
+    correctness and explanation, in the session's order. Unanswered questions are wrong."""
+    questions = questions_for_display(question_ids=session.question_ids)
+    keys = answer_keys(question_ids=session.question_ids)
+    answers = _answers_by_question(session)
+    attempts = []
+    for position, question in enumerate(questions, start=1):
+        answer = answers.get(question.id)
+        attempts.append(
+            {
+                **_question_data(session, question, position),
+                "question_id": question.id,
+                "selected_option_ids": list(answer.selected_option_ids) if answer else [],
+                "flagged": bool(answer and answer.flagged),
+                "correct_option_ids": keys.get(question.id, []),
+                "is_correct": bool(answer and answer.is_correct),
+                "explanation": question.explanation,
+                "reference": question.reference,
+            }
+        )
+        del attempts[-1]["id"]
+    return {
+        "id": session.id,
+        "template": {"id": session.template.id, "name": session.template.name},
+        "status": session.status,
+        "submitted_at": session.submitted_at,
+        "score_percent": session.score_percent,
+        "result": session.result,
+        "attempts": attempts,
+    }
+
+
+def exam_result(*, session: ExamSession) -> dict[str, Any]:
+    """The stored outcome of a submitted session (the same document however often asked)."""
+    result = dict(session.result or {})
+    return {
+        "id": session.id,
+        "status": session.status,
+        "submitted_at": session.submitted_at,
+        "auto_submitted": session.auto_submitted,
+        **result,
+    }
+
+
+# --- Dashboard ----------------------------------------------------------------------------------
+
+
+def last_exam_summary(*, user_id: int) -> dict[str, Any] | None:
+    """The user's most recently submitted exam for the dashboard, in one query, or None.
+
+    ``{"submitted_at", "exam", "score_percent", "time_spent_min", "answered", "session_id"}``.
+    """
+    row = (
+        ExamSession.objects.filter(user_id=user_id, submitted_at__isnull=False)
+        .order_by("-submitted_at", "-id")
+        .values(
+            "id", "submitted_at", "template__name", "score_percent", "time_spent_sec", "answered"
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    seconds = row["time_spent_sec"] or 0
+    return {
+        "submitted_at": row["submitted_at"],
+        "exam": row["template__name"],
+        "score_percent": row["score_percent"] or 0,
+        "time_spent_min": (seconds + 30) // 60,
+        "answered": row["answered"] or 0,
+        "session_id": row["id"],
+    }
