@@ -22,6 +22,10 @@ def has_role(user: Any, *roles: str) -> bool:
     return role == Role.ADMIN or role in roles
 
 
+# The same check under the name some callers use.
+user_has_role = has_role
+
+
 class _RolePermission(BasePermission):
     roles: tuple[str, ...] = ()
     message = "Your role does not allow this."

@@ -1,0 +1,144 @@
+"""Staff tools for accounts: users (with their profile) and device sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.accounts.models import AuthSession, LoginFailure, Profile, User
+from apps.accounts.tokens import revoke_sessions
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email",)
+
+
+class UserChangeForm(BaseUserChangeForm):
+    class Meta(BaseUserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    extra = 0
+    fields = ("display_name", "avatar", "timezone", "prefers_explanations", "updated_at")
+    readonly_fields = ("updated_at",)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    inlines = (ProfileInline,)
+    list_display = (
+        "email",
+        "display_name",
+        "role",
+        "is_email_verified",
+        "is_active",
+        "is_staff",
+        "date_joined",
+        "last_login",
+    )
+    list_filter = ("role", "is_active", "is_staff", "is_superuser", "is_email_verified")
+    search_fields = ("email", "profile__display_name")
+    ordering = ("email",)
+    list_select_related = ("profile",)
+    readonly_fields = ("date_joined", "last_login")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Role", {"fields": ("role", "is_email_verified")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("date_joined", "last_login")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "role", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    filter_horizontal = ("groups", "user_permissions")
+
+    @admin.display(description="Display name", ordering="profile__display_name")
+    def display_name(self, obj: User) -> str:
+        profile = getattr(obj, "profile", None)
+        return profile.display_name if profile else ""
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        Profile.objects.get_or_create(user=obj)
+
+
+@admin.register(AuthSession)
+class AuthSessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "user_agent",
+        "ip_address",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("user__email", "ip_address")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "refresh_jti",
+        "user_agent",
+        "ip_address",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    actions = ("revoke",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected sessions (log those devices out)")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[AuthSession]) -> None:
+        total = 0
+        by_user: dict[int, list[int]] = {}
+        for session_id, user_id in queryset.filter(revoked_at__isnull=True).values_list(
+            "pk", "user_id"
+        ):
+            by_user.setdefault(user_id, []).append(session_id)
+        for user in User.objects.filter(pk__in=by_user):
+            total += revoke_sessions(
+                user=user, session_ids=by_user[user.pk], reason="staff_revoked", actor=request.user
+            )
+        self.message_user(request, f"{total} session(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    list_display = ("email", "occurred_at", "ip_address")
+    search_fields = ("email", "ip_address")
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
