@@ -25,4 +25,22 @@ app.conf.beat_schedule = {
         "task": "exams.auto_submit_expired",
         "schedule": crontab(),  # every minute
     },
+    # notifications: weekly summary, study reminders, pruning, the outbox of unpublished tasks
+    "notifications-weekly-summary": {
+        "task": "notifications.send_weekly_summaries",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+    "notifications-study-reminders": {
+        "task": "notifications.send_study_reminders",
+        "schedule": crontab(hour=17, minute=0),
+    },
+    "notifications-prune-read": {
+        "task": "notifications.prune_read_notifications",
+        "schedule": crontab(hour=4, minute=30),
+    },
+    "notifications-drain-outbox": {
+        "task": "notifications.drain_outbox",
+        "schedule": crontab(),  # every minute
+        "options": {"expires": 55},
+    },
 }
