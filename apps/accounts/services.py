@@ -25,10 +25,16 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings
 
 from apps.accounts import email_tokens
 from apps.accounts.models import AuthSession, LoginFailure, Profile, User
-from apps.accounts.tokens import issue_tokens_for, revoke_sessions
+from apps.accounts.tokens import (
+    InvalidRefreshToken,
+    decode_refresh_token,
+    issue_tokens_for,
+    revoke_sessions,
+)
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
 from apps.core.exceptions import (
@@ -221,12 +227,23 @@ def log_in(
     return issue_tokens_for(user=user, user_agent=user_agent, ip_address=ip_address)
 
 
-def log_out_session(*, user: User, session_id: int, ip_address: str | None = None) -> None:
-    """Ends one of the user's device sessions (idempotent). Another user's session: 404."""
-    if not AuthSession.objects.filter(pk=session_id, user=user).exists():
+def log_out(*, user: User, refresh: str, ip_address: str | None = None) -> None:
+    """Ends the device session the refresh token belongs to (idempotent).
+
+    The token must be well-signed and unexpired but may already be rotated or revoked. A token
+    that is not valid is a 400 on ``refresh``; another user's session is a 404.
+    """
+    try:
+        claims = decode_refresh_token(refresh)
+    except InvalidRefreshToken as exc:
+        raise ValidationFailed(fields={"refresh": [InvalidRefreshToken.default_message]}) from exc
+    if (
+        claims[api_settings.USER_ID_CLAIM] != user.pk
+        or not AuthSession.objects.filter(pk=claims["sid"], user=user).exists()
+    ):
         raise NotFound("No such session.")
     revoke_sessions(
-        user=user, session_ids=[session_id], reason="logout", actor=user, ip_address=ip_address
+        user=user, session_ids=[claims["sid"]], reason="logout", actor=user, ip_address=ip_address
     )
 
 

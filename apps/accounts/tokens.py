@@ -114,21 +114,22 @@ def rotate_refresh_token(*, refresh: str, ip_address: str | None = None) -> dict
             .filter(pk=claims["sid"], user_id=claims[api_settings.USER_ID_CLAIM])
             .first()
         )
-        if (
-            session is None
-            or session.revoked_at is not None
-            or session.expires_at <= now
-            or not session.user.is_active
-        ):
-            raise InvalidRefreshToken()
-        if session.refresh_jti != jti:
-            transaction.on_commit(lambda: _record_reuse(session=session, ip_address=ip_address))
-            raise InvalidRefreshToken()
-        _blacklist([jti])
-        tokens = _mint(user=session.user, session=session)
-        session.last_used_at = now
-        session.save(update_fields=["refresh_jti", "last_used_at"])
-    return tokens
+        alive = (
+            session is not None
+            and session.revoked_at is None
+            and session.expires_at > now
+            and session.user.is_active
+        )
+        if alive and session is not None and session.refresh_jti == jti:
+            _blacklist([jti])
+            tokens = _mint(user=session.user, session=session)
+            session.last_used_at = now
+            session.save(update_fields=["refresh_jti", "last_used_at"])
+            return tokens
+    if alive and session is not None:
+        # A live session's earlier token presented again: a lost race or a stolen token.
+        _record_reuse(session=session, ip_address=ip_address)
+    raise InvalidRefreshToken()
 
 
 def _record_reuse(*, session: AuthSession, ip_address: str | None) -> None:

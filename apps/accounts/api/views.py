@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from apps.accounts import selectors, services
 from apps.accounts.api import serializers as s
 from apps.accounts.models import AuthSession, User
-from apps.accounts.tokens import decode_refresh_token, rotate_refresh_token
+from apps.accounts.tokens import rotate_refresh_token
 from apps.core.api.client import client_ip, user_agent
 from apps.core.api.schema import error_responses
 from apps.core.api.serializers import DetailSerializer
@@ -144,9 +144,10 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        claims = decode_refresh_token(data.validated_data["refresh"])
-        services.log_out_session(
-            user=_user(request), session_id=claims["sid"], ip_address=client_ip(request)
+        services.log_out(
+            user=_user(request),
+            refresh=data.validated_data["refresh"],
+            ip_address=client_ip(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
