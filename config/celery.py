@@ -25,6 +25,16 @@ app.conf.beat_schedule = {
         "task": "exams.auto_submit_expired",
         "schedule": crontab(),  # every minute
     },
+    # analytics: nightly rebuild of the aggregates from the raw record (repairs any drift)
+    "analytics-recompute-aggregates": {
+        "task": "analytics.recompute_aggregates",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # recommendations: forget dismissals whose hiding period is over
+    "recommendations-purge-dismissals": {
+        "task": "recommendations.purge_expired_dismissals",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # notifications: weekly summary, study reminders, pruning, the outbox of unpublished tasks
     "notifications-weekly-summary": {
         "task": "notifications.send_weekly_summaries",

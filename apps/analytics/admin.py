@@ -1,0 +1,65 @@
+"""Read-only views of the learning record for staff (support and drift investigation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from apps.analytics.models import AnswerFact, CategoryProgress, DailyActivity, HeartbeatLog
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The record is written only by the services; staff can look, not edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AnswerFact)
+class AnswerFactAdmin(ReadOnlyAdmin):
+    list_display = (
+        "user",
+        "question_id",
+        "category",
+        "source",
+        "source_id",
+        "is_correct",
+        "time_spent_sec",
+        "answered_at",
+        "local_date",
+    )
+    list_filter = ("source", "is_correct")
+    list_select_related = ("user", "category")
+    search_fields = ("user__email",)
+    date_hierarchy = "answered_at"
+    show_full_result_count = False
+
+
+@admin.register(DailyActivity)
+class DailyActivityAdmin(ReadOnlyAdmin):
+    list_display = ("user", "date", "answered", "correct", "time_spent_sec", "reading_sec")
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+    date_hierarchy = "date"
+
+
+@admin.register(CategoryProgress)
+class CategoryProgressAdmin(ReadOnlyAdmin):
+    list_display = ("user", "category", "answered", "correct", "last_practiced_at")
+    list_select_related = ("user", "category")
+    search_fields = ("user__email", "category__name")
+
+
+@admin.register(HeartbeatLog)
+class HeartbeatLogAdmin(ReadOnlyAdmin):
+    list_display = ("user", "at", "local_date", "seconds")
+    list_select_related = ("user",)
+    search_fields = ("user__email",)

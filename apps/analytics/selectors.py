@@ -1,0 +1,250 @@
+"""Reads of the learning record. Everything here reads the aggregates (``DailyActivity``,
+``CategoryProgress``), never the raw facts, so the cost does not grow with a learner's history:
+each function is one or two queries. Days and weeks are the learner's own (profile timezone,
+weeks start on Monday)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from django.db.models import Count, Q, Sum
+
+from apps.analytics.localtime import days_between, month_bounds, today_in, week_start, zone_of
+from apps.analytics.models import CategoryProgress, DailyActivity
+from apps.taxonomy.models import Category
+
+StudyRange = Literal["week", "month"]
+STUDY_RANGES: tuple[StudyRange, ...] = ("week", "month")
+HEATMAP_DEFAULT_DAYS = 365
+HEATMAP_MAX_DAYS = 366
+TRENDS_DEFAULT_WEEKS = 12
+TRENDS_MAX_WEEKS = 104
+
+
+def score_percent(*, correct: int, answered: int) -> int:
+    """Whole-number percentage correct, rounded half up; 0 when nothing was answered."""
+    if answered <= 0:
+        return 0
+    return (correct * 200 + answered) // (answered * 2)
+
+
+def minutes(seconds: int) -> float:
+    return round(seconds / 60, 1)
+
+
+def hours(seconds: int) -> float:
+    return round(seconds / 3600, 1)
+
+
+# --- Per category -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryStat:
+    category_id: int
+    name: str
+    slug: str
+    order: int
+    answered: int
+    correct: int
+    last_practiced_at: datetime | None
+
+    @property
+    def score_percent(self) -> int:
+        return score_percent(correct=self.correct, answered=self.answered)
+
+
+@dataclass(frozen=True)
+class LearnerStats:
+    """The learner's standing: every *active* category in syllabus order (zeros for those not
+    started) and the totals over *all* categories (answers in a since-retired category still
+    count towards overall performance)."""
+
+    categories: list[CategoryStat]
+    answered: int
+    correct: int
+
+    @property
+    def incorrect(self) -> int:
+        return self.answered - self.correct
+
+    @property
+    def score_percent(self) -> int:
+        return score_percent(correct=self.correct, answered=self.answered)
+
+
+def learner_stats(*, user_id: int) -> LearnerStats:
+    """Two queries, whatever the history."""
+    progress = {
+        row["category_id"]: row
+        for row in CategoryProgress.objects.filter(user_id=user_id).values(
+            "category_id", "answered", "correct", "last_practiced_at"
+        )
+    }
+    active = Category.objects.filter(is_active=True).order_by("order", "name", "id")
+    categories = []
+    for cid, name, slug, order in active.values_list("id", "name", "slug", "order"):
+        row = progress.get(cid)
+        categories.append(
+            CategoryStat(
+                category_id=cid,
+                name=name,
+                slug=slug,
+                order=order,
+                answered=row["answered"] if row else 0,
+                correct=row["correct"] if row else 0,
+                last_practiced_at=row["last_practiced_at"] if row else None,
+            )
+        )
+    return LearnerStats(
+        categories=categories,
+        answered=sum(r["answered"] for r in progress.values()),
+        correct=sum(r["correct"] for r in progress.values()),
+    )
+
+
+def category_progress_for(user: Any, category_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """The progress provider for ``GET /categories`` (registered with
+    ``apps.taxonomy.progress``): ``{category_id: {"answered", "correct", "score_percent"}}`` in
+    one query; categories not started are left out (the caller fills zeros)."""
+    rows = CategoryProgress.objects.filter(
+        user_id=user.pk, category_id__in=list(category_ids)
+    ).values_list("category_id", "answered", "correct")
+    return {
+        cid: {
+            "answered": answered,
+            "correct": correct,
+            "score_percent": score_percent(correct=correct, answered=answered),
+        }
+        for cid, answered, correct in rows
+    }
+
+
+def category_breakdown(*, user_id: int) -> list[dict[str, Any]]:
+    """``/analytics/categories``: every active category in syllabus order."""
+    return [
+        {
+            "category": c.name,
+            "category_slug": c.slug,
+            "answered": c.answered,
+            "correct": c.correct,
+            "incorrect": c.answered - c.correct,
+            "score_percent": c.score_percent,
+            "last_practiced_at": c.last_practiced_at,
+        }
+        for c in learner_stats(user_id=user_id).categories
+    ]
+
+
+# --- Totals and time ------------------------------------------------------------------------------
+
+
+def overview(*, user: Any) -> dict[str, Any]:
+    """Totals over the learner's whole record, in two queries."""
+    answers = CategoryProgress.objects.filter(user_id=user.pk).aggregate(
+        answered=Sum("answered"), correct=Sum("correct"), started=Count("id")
+    )
+    time = DailyActivity.objects.filter(user_id=user.pk).aggregate(
+        answer_sec=Sum("time_spent_sec"),
+        reading_sec=Sum("reading_sec"),
+        active_days=Count("id", filter=Q(answered__gt=0)),
+    )
+    answered = answers["answered"] or 0
+    correct = answers["correct"] or 0
+    answer_sec = time["answer_sec"] or 0
+    reading_sec = time["reading_sec"] or 0
+    return {
+        "answered": answered,
+        "correct": correct,
+        "incorrect": answered - correct,
+        "avg_score_percent": score_percent(correct=correct, answered=answered),
+        "study_time_minutes": minutes(answer_sec + reading_sec),
+        "study_time_hours": hours(answer_sec + reading_sec),
+        "answer_time_minutes": minutes(answer_sec),
+        "reading_time_minutes": minutes(reading_sec),
+        "active_days": time["active_days"] or 0,
+        "categories_started": answers["started"] or 0,
+    }
+
+
+def _days(user_id: int, first: date, last: date) -> dict[date, DailyActivity]:
+    rows = DailyActivity.objects.filter(user_id=user_id, date__gte=first, date__lte=last)
+    return {row.date: row for row in rows}
+
+
+def study_time_series(
+    *, user: Any, period: StudyRange = "week", now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Daily study minutes for the learner's current calendar week (Monday to Sunday) or
+    month, every day present (zeros included, days still to come as well), oldest first."""
+    today = today_in(zone_of(user), now)
+    if period == "week":
+        first = week_start(today)
+        last = first + timedelta(days=6)
+    else:
+        first, last = month_bounds(today)
+    rows = _days(user.pk, first, last)
+    return [
+        {"date": day, "minutes": minutes(rows[day].study_sec if day in rows else 0)}
+        for day in days_between(first, last)
+    ]
+
+
+def heatmap(
+    *, user: Any, days: int = HEATMAP_DEFAULT_DAYS, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Questions answered per day over the last ``days`` days up to today, zeros included,
+    oldest first."""
+    last = today_in(zone_of(user), now)
+    first = last - timedelta(days=days - 1)
+    rows = _days(user.pk, first, last)
+    return [
+        {"date": day, "count": rows[day].answered if day in rows else 0}
+        for day in days_between(first, last)
+    ]
+
+
+def weekly_trends(
+    *, user: Any, weeks: int = TRENDS_DEFAULT_WEEKS, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Score per week (Monday start) for the last ``weeks`` weeks including this one, oldest
+    first; ``score_percent`` is null for a week without answers."""
+    this_week = week_start(today_in(zone_of(user), now))
+    first = this_week - timedelta(weeks=weeks - 1)
+    totals: dict[date, list[int]] = {first + timedelta(weeks=i): [0, 0] for i in range(weeks)}
+    for row in _days(user.pk, first, this_week + timedelta(days=6)).values():
+        week = totals[week_start(row.date)]
+        week[0] += row.answered
+        week[1] += row.correct
+    return [
+        {
+            "week_start": start,
+            "answered": answered,
+            "correct": correct,
+            "score_percent": score_percent(correct=correct, answered=answered)
+            if answered
+            else None,
+        }
+        for start, (answered, correct) in totals.items()
+    ]
+
+
+def weekly_study_seconds(*, user: Any, now: datetime | None = None) -> tuple[int, int]:
+    """Study seconds in the learner's current week and in the week before, in one query."""
+    this_week = week_start(today_in(zone_of(user), now))
+    last_week = this_week - timedelta(weeks=1)
+    sums = DailyActivity.objects.filter(
+        user_id=user.pk, date__gte=last_week, date__lt=this_week + timedelta(weeks=1)
+    ).aggregate(
+        this_answer=Sum("time_spent_sec", filter=Q(date__gte=this_week)),
+        this_reading=Sum("reading_sec", filter=Q(date__gte=this_week)),
+        last_answer=Sum("time_spent_sec", filter=Q(date__lt=this_week)),
+        last_reading=Sum("reading_sec", filter=Q(date__lt=this_week)),
+    )
+    return (
+        (sums["this_answer"] or 0) + (sums["this_reading"] or 0),
+        (sums["last_answer"] or 0) + (sums["last_reading"] or 0),
+    )

@@ -1,0 +1,152 @@
+"""The dashboard: everything the candidate's home screen shows, in one round trip.
+
+Cost does not grow with the learner's history: it reads only aggregates and summaries, in a
+fixed number of queries (the progress per category and the active categories, this week's and
+last week's study time, active dismissals, the last practice and the last exam from their own
+apps, and the featured resources, themselves cached for everyone).
+
+The rendered JSON bytes are cached per learner for ``DASHBOARD_CACHE_SECONDS`` and served as they
+are. The learning record deletes the entry on every answer, dismissal and rebuild (see
+``apps.analytics.caching``); an entry computed under another profile timezone is ignored, so a
+timezone change shows at once. With the cache down the dashboard is computed, never failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+
+from apps.analytics.caching import DASHBOARD, read_user_cache, write_user_cache
+from apps.analytics.localtime import local_date, timezone_name_of, today_in, zone
+from apps.analytics.selectors import hours, learner_stats, weekly_study_seconds
+from apps.recommendations.selectors import suggested_topics
+from apps.resources.models import Resource
+
+logger = logging.getLogger("apps.dashboard")
+
+FEATURED_RESOURCES_LIMIT = 6
+_FEATURED_KEY = "dashboard:featured-resources:v1"
+
+
+def featured_resources() -> list[dict[str, Any]]:
+    """Published featured resources, in the editors' order, at most six; cached for everyone
+    for ``FEATURED_RESOURCES_CACHE_SECONDS`` (so an edit shows within that time)."""
+    try:
+        cached = cache.get(_FEATURED_KEY)
+    except Exception:
+        logger.warning("cache read failed", exc_info=True)
+        cached = None
+    if isinstance(cached, list):
+        return cached
+    featured = (
+        Resource.objects.published()
+        .filter(is_featured=True)
+        .order_by("order", "-published_at", "id")
+        .values("id", "kind", "title", "duration_sec", "url", "thumbnail_url")
+    )
+    rows = [dict(row) for row in featured[:FEATURED_RESOURCES_LIMIT]]
+    try:
+        cache.set(_FEATURED_KEY, rows, settings.FEATURED_RESOURCES_CACHE_SECONDS)
+    except Exception:
+        logger.warning("cache write failed", exc_info=True)
+    return rows
+
+
+def _days_ago(moment: datetime | None, today: date, tz_name: str) -> int | None:
+    if moment is None:
+        return None
+    return max(0, (today - local_date(moment, zone(tz_name))).days)
+
+
+def _last_practice(user_id: int, today: date, tz_name: str) -> dict[str, Any] | None:
+    try:
+        from apps.practice.selectors import last_practice_summary
+    except ImportError:  # practice mode not installed: nothing to show
+        return None
+    summary = last_practice_summary(user_id=user_id)
+    if not summary:
+        return None
+    return {
+        "days_ago": _days_ago(summary.get("at"), today, tz_name),
+        "score_percent": summary.get("score_percent") or 0,
+        "correct": summary.get("correct", 0),
+        "incorrect": summary.get("incorrect", 0),
+        "categories": list(summary.get("categories") or []),
+    }
+
+
+def _last_exam(user_id: int, today: date, tz_name: str) -> dict[str, Any] | None:
+    try:
+        from apps.exams.selectors import last_exam_summary
+    except ImportError:  # exam mode not installed: nothing to show
+        return None
+    summary = last_exam_summary(user_id=user_id)
+    if not summary:
+        return None
+    return {
+        "days_ago": _days_ago(summary.get("submitted_at"), today, tz_name),
+        "exam": summary.get("exam", ""),
+        "score_percent": summary.get("score_percent") or 0,
+        "time_spent_min": summary.get("time_spent_min", 0),
+        "answered": summary.get("answered", 0),
+    }
+
+
+def dashboard_for(*, user: Any, now: datetime | None = None) -> dict[str, Any]:
+    """The dashboard document of api-contract.md, computed from the aggregates."""
+    now = now or timezone.now()
+    tz_name = timezone_name_of(user)
+    today = today_in(zone(tz_name), now)
+    stats = learner_stats(user_id=user.pk)
+    completed = sum(
+        1
+        for c in stats.categories
+        if c.answered >= settings.COMPLETION_MIN_ANSWERED
+        and c.score_percent >= settings.COMPLETION_MIN_SCORE_PERCENT
+    )
+    this_week_sec, last_week_sec = weekly_study_seconds(user=user, now=now)
+    this_week, last_week = hours(this_week_sec), hours(last_week_sec)
+    return {
+        "overall_progress": {"completed": completed, "total": len(stats.categories)},
+        "performance": {
+            "avg_score_percent": stats.score_percent,
+            "correct": stats.correct,
+            "incorrect": stats.incorrect,
+        },
+        "study_time": {
+            "hours_this_week": this_week,
+            "delta_vs_last_week": round(this_week - last_week, 1),
+        },
+        "recent_activity": {
+            "last_practice": _last_practice(user.pk, today, tz_name),
+            "last_exam": _last_exam(user.pk, today, tz_name),
+        },
+        "suggested_topics": [
+            {k: t[k] for k in ("category", "category_slug", "score_percent", "reason")}
+            for t in suggested_topics(user_id=user.pk, stats=stats, now=now)
+        ],
+        "featured_resources": featured_resources(),
+    }
+
+
+def dashboard_json(*, user: Any) -> bytes:
+    """The dashboard as JSON bytes, from the learner's cache entry when it is current."""
+    tz_name = timezone_name_of(user)
+    found = read_user_cache(DASHBOARD, user.pk)
+    if isinstance(found.value, tuple) and len(found.value) == 2 and found.value[0] == tz_name:
+        return bytes(found.value[1])
+    body = JSONRenderer().render(dashboard_for(user=user))
+    write_user_cache(
+        DASHBOARD,
+        user.pk,
+        (tz_name, body),
+        generation=found.generation,
+        timeout=settings.DASHBOARD_CACHE_SECONDS,
+    )
+    return body
