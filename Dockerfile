@@ -1,0 +1,40 @@
+# OpenMRCS API image: Python 3.11 slim, non-root, gunicorn serving config.wsgi.
+# The same image runs the web process, the Celery worker and Celery Beat (see docker-compose.yml).
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    PORT=8000
+
+WORKDIR /app
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
+
+COPY requirements/ requirements/
+RUN pip install -r requirements/production.txt
+
+COPY --chown=app:app . .
+
+# Static files are collected at build time (whitenoise serves them). The secret and host
+# given here exist only for this command; the running container must be given real ones.
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+    python manage.py collectstatic --noinput \
+    && chown -R app:app /app/staticfiles
+
+USER app
+
+EXPOSE 8000
+
+# Liveness, asked as the proxy would: an allowed Host header and HTTPS (no SSL redirect).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request as u; \
+h = os.environ.get('DJANGO_ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('.'); \
+h = 'localhost' if h in ('', '*') else h; \
+u.urlopen(u.Request('http://127.0.0.1:%s/api/v1/health/live' % os.environ.get('PORT', '8000'), \
+headers={'Host': h, 'X-Forwarded-Proto': 'https'}), timeout=4)" || exit 1
+
+CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --threads ${GUNICORN_THREADS:-2} --timeout ${GUNICORN_TIMEOUT:-30} --access-logfile - --forwarded-allow-ips=${FORWARDED_ALLOW_IPS:-127.0.0.1}"]
