@@ -1,0 +1,346 @@
+"""Reads of practice data. Everything a user can see is fetched through a queryset scoped to that
+user, so another user's session or flag is simply not found.
+
+Public for the apps above (analytics, dashboard): :func:`last_practice_summary` and
+:func:`flagged_question_ids`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+
+from apps.practice.exceptions import FlagNotFound, SessionNotFound
+from apps.practice.models import PracticeAttempt, PracticeMode, PracticeSession, QuestionFlag
+from apps.questions.grading import answer_keys
+from apps.questions.models import Question, QuestionStatus
+from apps.questions.selectors import (
+    drawable_question_ids,
+    question_categories,
+    questions_for_display,
+)
+from apps.taxonomy.models import Category
+
+
+def score_percent(*, correct: int, answered: int) -> int | None:
+    """Whole-number percentage of answered questions that were right, rounded half up;
+    ``None`` when nothing was answered (a score of 0% would be a claim)."""
+    if answered <= 0:
+        return None
+    return (correct * 200 + answered) // (answered * 2)
+
+
+# --- Sessions ------------------------------------------------------------------------------
+
+
+def sessions_for(*, user_id: int) -> QuerySet[PracticeSession]:
+    """The user's sessions, newest first."""
+    return PracticeSession.objects.filter(user_id=user_id).order_by("-created_at", "-id")
+
+
+def session_for(*, user_id: int, session_id: int) -> PracticeSession:
+    session = PracticeSession.objects.filter(user_id=user_id, id=session_id).first()
+    if session is None:
+        raise SessionNotFound()
+    return session
+
+
+@dataclass(frozen=True)
+class AnsweredFeedback:
+    """The caller's answer to a session question, with the key and (if the session includes
+    them) the explanation."""
+
+    selected_option_ids: list[int]
+    is_correct: bool
+    correct_option_ids: list[int]
+    explanation: str | None
+    time_spent_sec: int
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionQuestion:
+    """One question of a session as the candidate sees it. ``attempt`` (and with it the answer
+    key) is present only for questions already answered in this session."""
+
+    position: int
+    question: Question
+    is_available: bool
+    is_flagged: bool
+    attempt: AnsweredFeedback | None
+
+
+def session_questions(*, session: PracticeSession) -> list[SessionQuestion]:
+    """The session's questions in drawn order, in a fixed number of queries (the questions with
+    options and media, the session's attempts, the key of the answered ones, the user's
+    flags)."""
+    questions = questions_for_display(question_ids=session.question_ids)
+    attempts = {a.question_id: a for a in PracticeAttempt.objects.filter(session=session)}
+    keys = answer_keys(question_ids=list(attempts)) if attempts else {}
+    flagged = set(
+        QuestionFlag.objects.filter(
+            user_id=session.user_id, question_id__in=session.question_ids, is_flagged=True
+        ).values_list("question_id", flat=True)
+    )
+    items = []
+    for position, question in enumerate(questions, start=1):
+        attempt = attempts.get(question.id)
+        items.append(
+            SessionQuestion(
+                position=position,
+                question=question,
+                is_available=question.status == QuestionStatus.PUBLISHED
+                and question.category.is_active,
+                is_flagged=question.id in flagged,
+                attempt=None
+                if attempt is None
+                else AnsweredFeedback(
+                    selected_option_ids=list(attempt.selected_option_ids),
+                    is_correct=attempt.is_correct,
+                    correct_option_ids=keys.get(question.id, []),
+                    explanation=question.explanation if session.include_explanations else None,
+                    time_spent_sec=attempt.time_spent_sec,
+                    answered_at=attempt.answered_at,
+                ),
+            )
+        )
+    return items
+
+
+class CategoryScore(TypedDict):
+    category: str
+    category_slug: str
+    question_count: int
+    answered: int
+    correct: int
+    score_percent: int | None
+
+
+class SessionSummary(TypedDict):
+    id: int
+    question_count: int
+    answered: int
+    correct: int
+    incorrect: int
+    unanswered: int
+    score_percent: int | None
+    time_spent_sec: int
+    created_at: datetime
+    completed_at: datetime | None
+    categories: list[CategoryScore]
+
+
+def session_summary(*, session: PracticeSession) -> SessionSummary:
+    """Totals from the session's counters and a per-category breakdown of its questions (the
+    category an answer was recorded under, the current one for unanswered questions), in the
+    syllabus order. Three queries."""
+    per_category: dict[int, dict[str, int]] = {}
+
+    def entry(category_id: int) -> dict[str, int]:
+        return per_category.setdefault(
+            category_id, {"question_count": 0, "answered": 0, "correct": 0}
+        )
+
+    answered_ids: set[int] = set()
+    for question_id, category_id, is_correct in PracticeAttempt.objects.filter(
+        session=session
+    ).values_list("question_id", "category_id", "is_correct"):
+        answered_ids.add(question_id)
+        row = entry(category_id)
+        row["question_count"] += 1
+        row["answered"] += 1
+        row["correct"] += int(is_correct)
+    unanswered = [qid for qid in session.question_ids if qid not in answered_ids]
+    if unanswered:
+        for category_id in question_categories(question_ids=unanswered).values():
+            entry(category_id)["question_count"] += 1
+    categories = Category.objects.filter(id__in=list(per_category)).order_by("order", "name")
+    return {
+        "id": session.id,
+        "question_count": session.question_count,
+        "answered": session.answered,
+        "correct": session.correct,
+        "incorrect": session.answered - session.correct,
+        "unanswered": max(session.question_count - session.answered, 0),
+        "score_percent": score_percent(correct=session.correct, answered=session.answered),
+        "time_spent_sec": session.time_spent_sec,
+        "created_at": session.created_at,
+        "completed_at": session.completed_at,
+        "categories": [
+            {
+                "category": c.name,
+                "category_slug": c.slug,
+                "question_count": per_category[c.id]["question_count"],
+                "answered": per_category[c.id]["answered"],
+                "correct": per_category[c.id]["correct"],
+                "score_percent": score_percent(
+                    correct=per_category[c.id]["correct"], answered=per_category[c.id]["answered"]
+                ),
+            }
+            for c in categories
+        ],
+    }
+
+
+# --- The caller's practice across sessions -------------------------------------------------
+
+
+class CategoryPractice(TypedDict):
+    category: str
+    category_slug: str
+    answered: int
+    correct: int
+    score_percent: int | None
+    last_practiced_at: datetime | None
+
+
+def practice_by_category(*, user_id: int) -> list[CategoryPractice]:
+    """Every active category in syllabus order with the user's practice answers in it (zeros
+    for categories never practised). Two queries, whatever the history's size."""
+    stats = {
+        row["category_id"]: row
+        for row in PracticeAttempt.objects.filter(session__user_id=user_id)
+        .values("category_id")
+        .annotate(
+            answered=Count("id"),
+            correct=Count("id", filter=Q(is_correct=True)),
+            last_at=Max("answered_at"),
+        )
+        .order_by()
+    }
+    result: list[CategoryPractice] = []
+    for category in Category.objects.filter(is_active=True).order_by("order", "name"):
+        row: dict[str, Any] = dict(stats.get(category.id) or {})
+        answered = row.get("answered", 0)
+        correct = row.get("correct", 0)
+        result.append(
+            {
+                "category": category.name,
+                "category_slug": category.slug,
+                "answered": answered,
+                "correct": correct,
+                "score_percent": score_percent(correct=correct, answered=answered),
+                "last_practiced_at": row.get("last_at"),
+            }
+        )
+    return result
+
+
+class LastPracticeSummary(TypedDict):
+    at: datetime
+    session_id: int
+    score_percent: int
+    correct: int
+    incorrect: int
+    categories: list[str]
+
+
+def last_practice_summary(*, user_id: int) -> LastPracticeSummary | None:
+    """The user's most recent practice session with at least one answer ("most recent" by its
+    last answer or completion), or ``None``. Reads the session's denormalised counters: at
+    most two queries (the session, the names of its answered categories), whatever the
+    history's size. ``categories`` are names in syllabus order."""
+    session = (
+        PracticeSession.objects.filter(user_id=user_id, answered__gt=0)
+        .order_by("-last_activity_at", "-id")
+        .only("id", "answered", "correct", "category_ids", "last_activity_at", "created_at")
+        .first()
+    )
+    if session is None:
+        return None
+    names = list(
+        Category.objects.filter(id__in=session.category_ids)
+        .order_by("order", "name")
+        .values_list("name", flat=True)
+    )
+    return {
+        "at": session.last_activity_at or session.created_at,
+        "session_id": session.id,
+        "score_percent": score_percent(correct=session.correct, answered=session.answered) or 0,
+        "correct": session.correct,
+        "incorrect": session.answered - session.correct,
+        "categories": names,
+    }
+
+
+# --- Flags ---------------------------------------------------------------------------------
+
+
+def flags_for(*, user_id: int) -> QuerySet[QuestionFlag]:
+    """The user's flags and notes, most recently changed first, with the question and its
+    category joined in."""
+    return (
+        QuestionFlag.objects.filter(user_id=user_id)
+        .select_related("question__category")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def flag_for(*, user_id: int, question_id: int) -> QuestionFlag:
+    flag = flags_for(user_id=user_id).filter(question_id=question_id).first()
+    if flag is None:
+        raise FlagNotFound()
+    return flag
+
+
+def flagged_question_ids(*, user_id: int) -> list[int]:
+    """Ids of the questions the user has flagged, in id order."""
+    return list(
+        QuestionFlag.objects.filter(user_id=user_id, is_flagged=True)
+        .order_by("question_id")
+        .values_list("question_id", flat=True)
+    )
+
+
+# --- The pool a new session draws from -----------------------------------------------------
+
+
+def practised_question_ids(*, user_id: int) -> set[int]:
+    """Questions the user has answered in any practice session."""
+    return set(
+        PracticeAttempt.objects.filter(session__user_id=user_id)
+        .values_list("question_id", flat=True)
+        .distinct()
+    )
+
+
+def last_answered_wrong_question_ids(*, user_id: int) -> set[int]:
+    """Questions whose latest practice answer by the user was wrong (an attempt with no later
+    attempt on the same question)."""
+    mine = PracticeAttempt.objects.filter(session__user_id=user_id)
+    later = mine.filter(question_id=OuterRef("question_id")).filter(
+        Q(answered_at__gt=OuterRef("answered_at"))
+        | Q(answered_at=OuterRef("answered_at"), id__gt=OuterRef("id"))
+    )
+    return set(
+        mine.filter(is_correct=False)
+        .annotate(superseded=Exists(later))
+        .filter(superseded=False)
+        .values_list("question_id", flat=True)
+    )
+
+
+def practice_pool(
+    *,
+    user_id: int,
+    category_slugs: Sequence[str] = (),
+    subcategory_slugs: Sequence[str] = (),
+    mode: str = PracticeMode.ALL,
+) -> list[int]:
+    """Ids of the published questions a new session may draw from, in id order (the order the
+    seeded draw relies on), narrowed by ``mode``."""
+    pool = drawable_question_ids(category_slugs=category_slugs, subcategory_slugs=subcategory_slugs)
+    if mode == PracticeMode.UNANSWERED:
+        seen = practised_question_ids(user_id=user_id)
+        return [qid for qid in pool if qid not in seen]
+    if mode == PracticeMode.INCORRECT:
+        wrong = last_answered_wrong_question_ids(user_id=user_id)
+        return [qid for qid in pool if qid in wrong]
+    if mode == PracticeMode.FLAGGED:
+        flagged = set(flagged_question_ids(user_id=user_id))
+        return [qid for qid in pool if qid in flagged]
+    return pool
