@@ -80,6 +80,10 @@ class UserAdmin(BaseUserAdmin):
         profile = getattr(obj, "profile", None)
         return profile.display_name if profile else ""
 
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        # On the add page the profile is created by save_model; it is edited afterwards.
+        return self.inlines if obj is not None else ()
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         Profile.objects.get_or_create(user=obj)

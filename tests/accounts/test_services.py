@@ -163,5 +163,5 @@ def test_role_checks(role: str, editor: bool) -> None:
         pass
 
     request = Request()
-    request.user = user  # type: ignore[attr-defined]
-    assert IsEditor().has_permission(request, None) is editor  # type: ignore[arg-type]
+    request.user = user
+    assert IsEditor().has_permission(request, None) is editor

@@ -1,0 +1,67 @@
+"""The staff tool: users with their profile, device sessions with a revoke action."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from apps.accounts.models import AuthSession, Profile, User
+from apps.accounts.tokens import issue_tokens_for
+from apps.audit.models import AuditEvent
+from tests.accounts.helpers import bearer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(admin_user: User) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def test_user_pages_render_and_search(staff: Client, user: User) -> None:
+    changelist = staff.get("/admin/accounts/user/", {"q": user.email, "role__exact": "user"})
+    assert changelist.status_code == 200
+    assert user.email in changelist.content.decode()
+    assert staff.get(f"/admin/accounts/user/{user.pk}/change/").status_code == 200
+    assert staff.get("/admin/accounts/user/add/").status_code == 200
+
+
+def test_staff_can_add_a_user_and_a_profile_is_created(staff: Client) -> None:
+    response = staff.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "Staff.Made@example.com",
+            "role": "editor",
+            "usable_password": "true",
+            "password1": "a fine long passphrase",
+            "password2": "a fine long passphrase",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(email="staff.made@example.com")
+    assert user.role == "editor"
+    assert Profile.objects.filter(user=user).exists()
+
+
+def test_revoke_action_logs_the_devices_out(staff: Client, user: User, admin_user: User) -> None:
+    access = issue_tokens_for(user=user)["access"]
+    session = AuthSession.objects.get(user=user)
+    assert staff.get("/admin/accounts/authsession/").status_code == 200
+    response = staff.post(
+        "/admin/accounts/authsession/",
+        {"action": "revoke", "_selected_action": [session.pk]},
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.revoked_at is not None
+    assert bearer(access).get("/api/v1/me").status_code == 401
+    event = AuditEvent.objects.get(action="auth.sessions_revoked")
+    assert event.actor == admin_user
+
+
+def test_candidates_cannot_use_the_admin(user: User) -> None:
+    client = Client()
+    client.force_login(user)
+    assert client.get("/admin/accounts/user/").status_code == 302
