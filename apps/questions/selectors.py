@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from apps.questions.models import AnswerOption, Question, QuestionMedia
+from apps.accounts.models import Role
+from apps.accounts.permissions import has_role
+from apps.core.exceptions import NotFound
+from apps.questions.models import AnswerOption, ImportJob, Question, QuestionMedia
 
 
 def published_questions() -> QuerySet[Question]:
@@ -51,3 +57,57 @@ def questions_for_display(*, question_ids: Iterable[int]) -> list[Question]:
 def question_categories(*, question_ids: Iterable[int]) -> dict[int, int]:
     """``{question_id: category_id}`` in one query."""
     return dict(Question.objects.filter(id__in=list(question_ids)).values_list("id", "category_id"))
+
+
+# --- the question API and staff tools -------------------------------------------------------
+def _with_display_relations(qs: QuerySet[Question]) -> QuerySet[Question]:
+    return qs.select_related("category", "subcategory").prefetch_related(
+        Prefetch("options", queryset=AnswerOption.objects.order_by("order", "id")),
+        Prefetch("media", queryset=QuestionMedia.objects.order_by("order", "id")),
+        "tags",
+    )
+
+
+def question_list(*, staff: bool = False) -> QuerySet[Question]:
+    """Questions for the list endpoint with everything the serializers touch prefetched (a
+    fixed number of queries per page). Candidates get published questions in active
+    categories; staff get every question."""
+    base = Question.objects.all() if staff else published_questions()
+    return _with_display_relations(base).order_by("id")
+
+
+def question_detail(*, question_id: int, staff: bool = False) -> Question:
+    """One question as the list shows it; a question the caller may not see is NotFound."""
+    question = question_list(staff=staff).filter(id=question_id).first()
+    if question is None:
+        raise NotFound("No such question.")
+    return question
+
+
+def search_questions(qs: QuerySet[Question], text: str) -> QuerySet[Question]:
+    """Full-text search on the stem, best match first. On PostgreSQL this is a ``tsvector``
+    match on the expression indexed by migration 0003 (GIN); elsewhere a substring match."""
+    text = " ".join(text.split())[:200]
+    if not text:
+        return qs
+    if connection.vendor != "postgresql":
+        return qs.filter(stem__icontains=text)
+    vector = SearchVector("stem", config="english")
+    query = SearchQuery(text, config="english", search_type="websearch")
+    return (
+        qs.annotate(search=vector)
+        .filter(search=query)
+        .annotate(rank=SearchRank(vector, query))
+        .order_by("-rank", "id")
+    )
+
+
+def import_job_for(*, job_id: int, user: Any) -> ImportJob:
+    """The job if ``user`` created it or is an admin; anyone else gets NotFound."""
+    qs = ImportJob.objects.select_related("created_by").filter(pk=job_id)
+    if not has_role(user, Role.ADMIN):
+        qs = qs.filter(created_by=user)
+    job = qs.first()
+    if job is None:
+        raise NotFound("No such import job.")
+    return job

@@ -14,14 +14,18 @@ _PUBLISHED = Q(questions__status="published")
 
 def active_categories() -> QuerySet[Category]:
     """Active categories in syllabus order, each with ``question_count`` (published only)."""
-    return Category.objects.filter(is_active=True).annotate(
-        question_count=Count("questions", filter=_PUBLISHED)
+    return (
+        Category.objects.filter(is_active=True)
+        .annotate(question_count=Count("questions", filter=_PUBLISHED))
+        .order_by("order", "name")
     )
 
 
 def active_subcategories() -> QuerySet[Subcategory]:
-    return Subcategory.objects.filter(is_active=True, category__is_active=True).annotate(
-        question_count=Count("questions", filter=_PUBLISHED)
+    return (
+        Subcategory.objects.filter(is_active=True, category__is_active=True)
+        .annotate(question_count=Count("questions", filter=_PUBLISHED))
+        .order_by("order", "name")
     )
 
 

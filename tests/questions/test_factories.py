@@ -34,4 +34,5 @@ def test_category_and_explicit_options() -> None:
 def test_subcategory_belongs_to_its_category() -> None:
     sub = SubcategoryFactory()
     q = make_question(category=sub.category, subcategory=sub)
+    assert q.subcategory is not None
     assert q.subcategory.category_id == q.category_id

@@ -274,7 +274,7 @@ def update_question(
     subcategory, difficulty, explanation, reference, status."""
     question_id = question if isinstance(question, int) else question.pk
     q = (
-        Question.objects.select_for_update()
+        Question.objects.select_for_update(of=("self",))
         .select_related("category", "subcategory")
         .get(pk=question_id)
     )
@@ -366,7 +366,7 @@ def delete_question(*, question: Question | int, actor: Any) -> Literal["deleted
     records still point at) is retired instead. Returns what happened."""
     question_id = question if isinstance(question, int) else question.pk
     q = (
-        Question.objects.select_for_update()
+        Question.objects.select_for_update(of=("self",))
         .select_related("category", "subcategory")
         .get(pk=question_id)
     )

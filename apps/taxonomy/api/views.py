@@ -1,22 +1,21 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.schema import error_responses
 from apps.taxonomy import selectors
 from apps.taxonomy.api.serializers import CategoryDetailSerializer, CategorySerializer
 from apps.taxonomy.progress import progress_for
-
-_ERRORS = {401: OpenApiResponse(description="Not authenticated (error envelope).")}
 
 
 class CategoryListView(APIView):
     @extend_schema(
         operation_id="categories_list",
         summary="Active categories with published question counts and the caller's progress",
-        responses={200: CategorySerializer(many=True), **_ERRORS},
+        responses={200: CategorySerializer(many=True), **error_responses(401)},
         tags=["taxonomy"],
     )
     def get(self, request: Request) -> Response:
@@ -30,11 +29,7 @@ class CategoryDetailView(APIView):
     @extend_schema(
         operation_id="categories_retrieve",
         summary="One active category with its subcategories",
-        responses={
-            200: CategoryDetailSerializer,
-            404: OpenApiResponse(description="Unknown or inactive category."),
-            **_ERRORS,
-        },
+        responses={200: CategoryDetailSerializer, **error_responses(401, 404)},
         tags=["taxonomy"],
     )
     def get(self, request: Request, slug: str) -> Response:
