@@ -1,8 +1,8 @@
 """Reads of practice data. Everything a user can see is fetched through a queryset scoped to that
 user, so another user's session or flag is simply not found.
 
-Public for the apps above (analytics, dashboard): :func:`last_practice_summary` and
-:func:`flagged_question_ids`.
+Public for other apps: :func:`last_practice_summary` and :func:`flagged_question_ids`
+(analytics, dashboard), :func:`personal_data` (the GDPR export).
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from typing import Any, TypedDict
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from apps.practice.exceptions import FlagNotFound, SessionNotFound
-from apps.practice.models import PracticeAttempt, PracticeMode, PracticeSession, QuestionFlag
+from apps.practice.models import (
+    PracticeAttempt,
+    PracticeMode,
+    PracticeSession,
+    QuestionFlag,
+    QuestionReport,
+)
 from apps.questions.grading import answer_keys
 from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import (
@@ -344,3 +350,62 @@ def practice_pool(
         flagged = set(flagged_question_ids(user_id=user_id))
         return [qid for qid in pool if qid in flagged]
     return pool
+
+
+# --- Personal data (GDPR export) -----------------------------------------------------------
+
+
+def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Everything practice holds about the user, as JSON-ready data: sessions with their
+    answers, flags with the private notes, and the user's problem reports. Four queries."""
+    sessions = PracticeSession.objects.filter(user_id=user_id).order_by("created_at", "id")
+    attempts: dict[int, list[dict[str, Any]]] = {}
+    for a in PracticeAttempt.objects.filter(session__user_id=user_id).order_by("answered_at", "id"):
+        attempts.setdefault(a.session_id, []).append(
+            {
+                "question_id": a.question_id,
+                "category_id": a.category_id,
+                "selected_option_ids": a.selected_option_ids,
+                "is_correct": a.is_correct,
+                "question_version": a.question_version,
+                "time_spent_sec": a.time_spent_sec,
+                "answered_at": a.answered_at.isoformat(),
+            }
+        )
+    return {
+        "practice_sessions": [
+            {
+                "id": s.id,
+                "config": s.config,
+                "question_ids": s.question_ids,
+                "seed": s.seed,
+                "answered": s.answered,
+                "correct": s.correct,
+                "time_spent_sec": s.time_spent_sec,
+                "created_at": s.created_at.isoformat(),
+                "completed_at": s.completed_at.isoformat() if s.completed_at else None,
+                "attempts": attempts.get(s.id, []),
+            }
+            for s in sessions
+        ],
+        "question_flags": [
+            {
+                "question_id": f.question_id,
+                "is_flagged": f.is_flagged,
+                "note": f.note,
+                "created_at": f.created_at.isoformat(),
+                "updated_at": f.updated_at.isoformat(),
+            }
+            for f in QuestionFlag.objects.filter(user_id=user_id).order_by("created_at", "id")
+        ],
+        "question_reports": [
+            {
+                "question_id": r.question_id,
+                "reason": r.reason,
+                "message": r.message,
+                "status": r.status,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in QuestionReport.objects.filter(user_id=user_id).order_by("created_at", "id")
+        ],
+    }

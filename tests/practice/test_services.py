@@ -519,3 +519,27 @@ def test_report_of_an_unknown_question_is_refused(user: User) -> None:
     with pytest.raises(ValidationFailed):
         services.report_question(user=user, question_id=draft.pk, reason="typo")
     assert QuestionReport.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_personal_data_holds_only_the_users_own(user: User, other_user: User, bank: Bank) -> None:
+    session = start_session(user, count=2)
+    answer(user, session, session.question_ids[0], right=True, seconds=12)
+    services.set_question_flag(user=user, question_id=session.question_ids[1], note="mine")
+    services.report_question(user=user, question_id=session.question_ids[1], reason="typo")
+    theirs = start_session(other_user, count=1)
+    answer(other_user, theirs, theirs.question_ids[0], right=False)
+    services.set_question_flag(user=other_user, question_id=session.question_ids[0], note="x")
+
+    data = selectors.personal_data(user_id=user.pk)
+    assert [s["id"] for s in data["practice_sessions"]] == [session.pk]
+    (attempt,) = data["practice_sessions"][0]["attempts"]
+    assert (attempt["question_id"], attempt["is_correct"], attempt["time_spent_sec"]) == (
+        session.question_ids[0],
+        True,
+        12,
+    )
+    assert [(f["question_id"], f["note"]) for f in data["question_flags"]] == [
+        (session.question_ids[1], "mine")
+    ]
+    assert [r["reason"] for r in data["question_reports"]] == ["typo"]
