@@ -760,3 +760,43 @@ def test_schema_documents_the_practice_endpoints(api_client: APIClient) -> None:
     assert {"201", "400", "409"} <= set(create["responses"])
     session_schema = schema["components"]["schemas"]["PracticeSession"]["properties"]
     assert {"is_short", "requested_count", "available_count"} <= set(session_schema)
+
+
+def test_flow_with_a_token_from_the_login_endpoint(api_client: APIClient, bank: Bank) -> None:
+    user = UserFactory(password="a long enough passphrase 42")
+    tokens = api_client.post(
+        "/api/v1/auth/login",
+        {"email": user.email, "password": "a long enough passphrase 42"},
+        format="json",
+    )
+    assert tokens.status_code == 200, tokens.content
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['access']}")
+    created = api_client.post(SESSIONS, {"question_count": 1}, format="json")
+    assert created.status_code == 201
+    qid = created.json()["question_ids"][0]
+    feedback = post_answer(api_client, created.json()["id"], qid, correct_ids(qid))
+    assert feedback.json()["is_correct"] is True
+    assert api_client.post(session_url(created.json()["id"], "/complete")).json()["correct"] == 1
+
+
+def test_admin_pages_render_for_staff(admin_user: User, bank: Bank) -> None:
+    from django.test import Client
+
+    session = start_session(admin_user, count=2)
+    answer(admin_user, session, session.question_ids[0], right=True)
+    QuestionFlag.objects.create(user=admin_user, question=bank.anatomy_questions[0], note="n")
+    QuestionReport.objects.create(
+        user=admin_user, question=bank.anatomy_questions[0], reason="typo"
+    )
+    client = Client()
+    client.force_login(admin_user)
+    for path in [
+        "/admin/practice/practicesession/",
+        f"/admin/practice/practicesession/{session.pk}/change/",
+        "/admin/practice/practiceattempt/",
+        "/admin/practice/questionflag/",
+        "/admin/practice/questionreport/",
+        "/admin/practice/questionreport/?status__exact=open",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200, path
