@@ -46,7 +46,7 @@ from apps.practice.models import (
     ReportReason,
     ReportStatus,
 )
-from apps.practice.selectors import practice_pool
+from apps.practice.selectors import practice_pool, score_percent
 from apps.questions.grading import answer_keys, grade
 from apps.questions.learning import AnsweredQuestion, publish_answers
 from apps.questions.models import AnswerOption, QuestionType
@@ -324,9 +324,7 @@ def record_practice_answer(
         is_correct=result.is_correct,
         correct_option_ids=result.correct_option_ids,
         explanation=question["explanation"] if session.include_explanations else None,
-        percent_correct_others=(
-            round(times_correct * 100 / times_answered) if times_answered else None
-        ),
+        percent_correct_others=score_percent(correct=times_correct, answered=times_answered),
         session_answered=session.answered + 1,
         session_correct=session.correct + (1 if result.is_correct else 0),
         session_question_count=session.question_count,
