@@ -15,11 +15,15 @@ from django.db import transaction
 
 logger = logging.getLogger("apps.core.queue")
 
+# One quick connection attempt: a request must not wait seconds for a broker that is down.
+_FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
 
 def enqueue(task: Task, *args: Any, run_inline_on_failure: bool = False) -> None:
     """Publishes ``task(*args)`` now, without retrying a broker that is down."""
     try:
-        task.apply_async(args=args, retry=False)
+        with task.app.connection_for_write(transport_options=_FAIL_FAST) as connection:
+            task.apply_async(args=args, connection=connection, retry=False)
     except Exception:
         logger.warning("could not publish task", extra={"task": task.name}, exc_info=True)
         if run_inline_on_failure:
