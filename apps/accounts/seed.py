@@ -1,0 +1,51 @@
+"""Demo accounts for ``manage.py seed``: one per role. Idempotent.
+
+With ``SEED_PRINT_CREDENTIALS`` (development settings) the accounts get a known password
+(``SEED_DEMO_PASSWORD`` or the default below) and it is printed. Anywhere else they are created
+with an unusable password, so seeding a shared environment never opens a known login.
+Existing accounts are left exactly as they are.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+
+from apps.accounts.models import Profile, Role, User
+
+DEFAULT_DEMO_PASSWORD = "openmrcs demo passphrase"  # noqa: S105 (development only)
+
+DEMO_ACCOUNTS = [
+    # email, role, display name, staff, superuser
+    ("demo@openmrcs.local", Role.USER, "Demo Candidate", False, False),
+    ("editor@openmrcs.local", Role.EDITOR, "Demo Editor", True, False),
+    ("examiner@openmrcs.local", Role.EXAMINER, "Demo Examiner", True, False),
+    ("admin@openmrcs.local", Role.ADMIN, "Demo Admin", True, True),
+]
+
+
+def seed_demo(*, stdout: Any) -> None:
+    print_credentials = bool(getattr(settings, "SEED_PRINT_CREDENTIALS", False))
+    password = os.environ.get("SEED_DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
+    created = 0
+    for email, role, display_name, is_staff, is_superuser in DEMO_ACCOUNTS:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email,
+                password=password if print_credentials else None,
+                role=role,
+                is_staff=is_staff,
+                is_superuser=is_superuser,
+                is_email_verified=True,
+            )
+            created += 1
+        Profile.objects.get_or_create(
+            user=user, defaults={"display_name": display_name, "timezone": "Europe/London"}
+        )
+    stdout.write(f"accounts: {created} demo account(s) created")
+    if print_credentials:
+        for email, role, *_ in DEMO_ACCOUNTS:
+            stdout.write(f"  {role:<9} {email}  password: {password}")
