@@ -1,9 +1,12 @@
-"""Makes every staff change in Django Admin attributable.
+"""Content admins (taxonomy, questions, resources, cms): who may use them, and a record of
+every change.
 
-:class:`AuditedAdminMixin` records an audit event (kind ``content``) with the object's values
-before and after each add, change (including inline rows) and delete, and offers
-:meth:`~AuditedAdminMixin.audited_update` for bulk actions. Content admins (taxonomy,
-questions, resources, cms) all use it.
+- :class:`EditorAccessMixin` opens a content admin (and its inlines) to staff users whose role
+  is editor or admin, without hand-assigning Django model permissions; others fall back to
+  Django's permissions.
+- :class:`AuditedAdminMixin` records an audit event (kind ``content``) with the object's values
+  before and after each add, change (including inline rows) and delete, and offers
+  :meth:`~AuditedAdminMixin.audited_update` for bulk actions.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.accounts.models import Role
+from apps.accounts.permissions import has_role
 from apps.audit.services import record_event
 
 
@@ -52,7 +57,31 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-class AuditedAdminMixin:
+def is_content_editor(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(getattr(user, "is_staff", False)) and has_role(user, Role.EDITOR)
+
+
+class EditorAccessMixin:
+    """Editors and admins (by role, staff flag set) may view, add, change and delete."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_content_editor(request) or super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_content_editor(request) or super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_content_editor(request) or super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_content_editor(request) or super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_content_editor(request) or super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class AuditedAdminMixin(EditorAccessMixin):
     """Mix into a ``ModelAdmin`` (before it in the bases). Override :meth:`audit_snapshot` to
     include related rows edited inline."""
 

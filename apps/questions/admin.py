@@ -17,7 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from apps.cms.admin_audit import AuditedAdminMixin
+from apps.cms.admin_audit import AuditedAdminMixin, EditorAccessMixin
 from apps.cms.richtext import sanitize_html
 from apps.core.exceptions import DomainError
 from apps.questions import services
@@ -49,7 +49,7 @@ class AnswerOptionFormSet(BaseInlineFormSet):
             raise ValidationError(errors)
 
 
-class AnswerOptionInline(admin.TabularInline):
+class AnswerOptionInline(EditorAccessMixin, admin.TabularInline):
     model = AnswerOption
     formset = AnswerOptionFormSet
     fields = ("order", "text", "is_correct")
@@ -62,7 +62,7 @@ class AnswerOptionInline(admin.TabularInline):
     }
 
 
-class QuestionMediaInline(admin.TabularInline):
+class QuestionMediaInline(EditorAccessMixin, admin.TabularInline):
     model = QuestionMedia
     fields = ("order", "kind", "url", "alt_text", "caption")
     extra = 0
@@ -253,7 +253,7 @@ class ImportUploadForm(forms.Form):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(EditorAccessMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "filename",
@@ -297,7 +297,13 @@ class ImportJobAdmin(admin.ModelAdmin):
         return [upload, *super().get_urls()]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return False  # jobs are records; the detail page is read-only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(getattr(request.user, "is_superuser", False))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportJob]:
+        return super().get_queryset(request).defer("content")
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None

@@ -8,11 +8,11 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from apps.cms.admin_audit import AuditedAdminMixin, model_snapshot
+from apps.cms.admin_audit import AuditedAdminMixin, EditorAccessMixin, model_snapshot
 from apps.taxonomy.models import Category, Subcategory, Tag
 
 
-class SubcategoryInline(admin.TabularInline):
+class SubcategoryInline(EditorAccessMixin, admin.TabularInline):
     model = Subcategory
     fields = ("order", "name", "slug", "is_active")
     prepopulated_fields = {"slug": ("name",)}

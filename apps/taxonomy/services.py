@@ -1,5 +1,5 @@
-"""The syllabus: categories, subcategories and tags. Writes come from staff (Django Admin,
-audited there) and from the demo seed; tags are also created on the fly by question writes."""
+"""The syllabus: categories, subcategories and tags. Staff write them in Django Admin (audited
+there); the demo seed creates what is missing; question writes create tags on the fly."""
 
 from __future__ import annotations
 
@@ -10,35 +10,22 @@ from django.utils.text import slugify
 from apps.taxonomy.models import Category, Subcategory, Tag
 
 
-def upsert_category(
-    *, slug: str, name: str, description: str = "", order: int = 0, is_active: bool = True
+def ensure_category(
+    *, slug: str, name: str, description: str = "", order: int = 0
 ) -> tuple[Category, bool]:
-    """Creates or updates a category by slug; returns ``(category, created)``. Saves only when
-    something changed, so running it twice is a no-op."""
-    category = Category.objects.filter(slug=slug).first()
-    if category is None:
-        return Category.objects.create(
-            slug=slug, name=name, description=description, order=order, is_active=is_active
-        ), True
-    wanted = {"name": name, "description": description, "order": order, "is_active": is_active}
-    changed = [field for field, value in wanted.items() if getattr(category, field) != value]
-    for field in changed:
-        setattr(category, field, wanted[field])
-    if changed:
-        category.save(update_fields=[*changed, "updated_at"])
-    return category, False
+    """The category with this slug, created if missing. An existing category is left as staff
+    edited it. Returns ``(category, created)``."""
+    return Category.objects.get_or_create(
+        slug=slug, defaults={"name": name, "description": description, "order": order}
+    )
 
 
-def upsert_subcategory(
+def ensure_subcategory(
     *, category: Category, slug: str, name: str, order: int = 0
 ) -> tuple[Subcategory, bool]:
-    subcategory, created = Subcategory.objects.get_or_create(
+    return Subcategory.objects.get_or_create(
         category=category, slug=slug, defaults={"name": name, "order": order}
     )
-    if not created and (subcategory.name != name or subcategory.order != order):
-        subcategory.name, subcategory.order = name, order
-        subcategory.save(update_fields=["name", "order"])
-    return subcategory, created
 
 
 def tags_for_names(*, names: Iterable[str]) -> list[Tag]:

@@ -1,5 +1,10 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from apps.cms.api import views
 
 app_name = "cms"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("pages/<slug:slug>", views.PageDetailView.as_view(), name="page-detail"),
+    path("featured-items", views.FeaturedItemListView.as_view(), name="featured-item-list"),
+]

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class PageSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text="Sanitised HTML.")
+    updated_at = serializers.DateTimeField()
+
+
+class FeaturedItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    subtitle = serializers.CharField()
+    image_url = serializers.CharField()
+    link_url = serializers.CharField()
+    order = serializers.IntegerField()
