@@ -19,7 +19,7 @@ class StartExamSessionSerializer(serializers.Serializer):
     template_id = serializers.IntegerField(min_value=1)
 
 
-class AttemptInputSerializer(serializers.Serializer):
+class ExamAttemptInputSerializer(serializers.Serializer):
     """One answer. Omitting ``selected_option_ids``, ``time_spent_sec`` or ``flagged`` keeps
     what is saved, so flagging needs no selection. Client timestamps are ignored."""
 
@@ -48,9 +48,9 @@ def answer_input(data: dict[str, Any]) -> AnswerInput:
     )
 
 
-class AttemptBatchInputSerializer(serializers.Serializer):
+class ExamAttemptBatchInputSerializer(serializers.Serializer):
     attempts = serializers.ListField(
-        child=AttemptInputSerializer(), min_length=1, max_length=MAX_ANSWERS_PER_BATCH
+        child=ExamAttemptInputSerializer(), min_length=1, max_length=MAX_ANSWERS_PER_BATCH
     )
 
 
@@ -68,12 +68,12 @@ class ExamTemplateSerializer(serializers.Serializer):
     unavailable_reason = serializers.CharField(allow_null=True)
 
 
-class OptionSerializer(serializers.Serializer):
+class ExamOptionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
 
 
-class MediaSerializer(serializers.Serializer):
+class ExamMediaSerializer(serializers.Serializer):
     url = serializers.URLField()
     kind = serializers.CharField()
     alt_text = serializers.CharField()
@@ -86,11 +86,11 @@ class ExamQuestionSerializer(serializers.Serializer):
     stem = serializers.CharField()
     type = serializers.ChoiceField(choices=["single", "multi"])
     category = serializers.CharField()
-    options = OptionSerializer(many=True, help_text="In this session's stored order.")
-    media = MediaSerializer(many=True)
+    options = ExamOptionSerializer(many=True, help_text="In this session's stored order.")
+    media = ExamMediaSerializer(many=True)
 
 
-class SavedAnswerSerializer(serializers.Serializer):
+class ExamSavedAnswerSerializer(serializers.Serializer):
     question_id = serializers.IntegerField()
     selected_option_ids = serializers.ListField(child=serializers.IntegerField())
     flagged = serializers.BooleanField()
@@ -98,7 +98,7 @@ class SavedAnswerSerializer(serializers.Serializer):
     saved_at = serializers.DateTimeField()
 
 
-class CategoryResultSerializer(serializers.Serializer):
+class ExamCategoryResultSerializer(serializers.Serializer):
     category_id = serializers.IntegerField()
     category = serializers.CharField()
     category_slug = serializers.CharField()
@@ -108,16 +108,16 @@ class CategoryResultSerializer(serializers.Serializer):
     score_percent = serializers.IntegerField()
 
 
-class ResultBodySerializer(serializers.Serializer):
+class ExamResultBodySerializer(serializers.Serializer):
     score_percent = serializers.IntegerField()
     correct = serializers.IntegerField()
     answered = serializers.IntegerField()
     total = serializers.IntegerField()
     time_spent_sec = serializers.IntegerField()
-    categories = CategoryResultSerializer(many=True)
+    categories = ExamCategoryResultSerializer(many=True)
 
 
-class TemplateRefSerializer(serializers.Serializer):
+class ExamTemplateRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     paper = serializers.IntegerField(required=False)
@@ -125,7 +125,7 @@ class TemplateRefSerializer(serializers.Serializer):
 
 class ExamSessionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    template = TemplateRefSerializer()
+    template = ExamTemplateRefSerializer()
     status = serializers.ChoiceField(choices=["in_progress", "submitted", "expired_submitted"])
     started_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
@@ -136,15 +136,15 @@ class ExamSessionSerializer(serializers.Serializer):
     answered = serializers.IntegerField()
     flagged = serializers.IntegerField()
     questions = ExamQuestionSerializer(many=True)
-    answers = SavedAnswerSerializer(many=True)
-    result = ResultBodySerializer(allow_null=True, help_text="Only once submitted.")
+    answers = ExamSavedAnswerSerializer(many=True)
+    result = ExamResultBodySerializer(allow_null=True, help_text="Only once submitted.")
 
 
-class SavedAttemptsSerializer(serializers.Serializer):
-    attempts = SavedAnswerSerializer(many=True)
+class ExamSavedAttemptsSerializer(serializers.Serializer):
+    attempts = ExamSavedAnswerSerializer(many=True)
 
 
-class ExamResultSerializer(ResultBodySerializer):
+class ExamResultSerializer(ExamResultBodySerializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["submitted", "expired_submitted"])
     submitted_at = serializers.DateTimeField()
@@ -172,14 +172,14 @@ class ExamHistoryItemSerializer(serializers.Serializer):
         return int(obj.template.total_questions)
 
 
-class ReviewAttemptSerializer(serializers.Serializer):
+class ExamReviewAttemptSerializer(serializers.Serializer):
     question_id = serializers.IntegerField()
     position = serializers.IntegerField()
     stem = serializers.CharField()
     type = serializers.CharField()
     category = serializers.CharField()
-    options = OptionSerializer(many=True)
-    media = MediaSerializer(many=True)
+    options = ExamOptionSerializer(many=True)
+    media = ExamMediaSerializer(many=True)
     selected_option_ids = serializers.ListField(child=serializers.IntegerField())
     flagged = serializers.BooleanField()
     correct_option_ids = serializers.ListField(child=serializers.IntegerField())
@@ -190,9 +190,9 @@ class ReviewAttemptSerializer(serializers.Serializer):
 
 class ExamReviewSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    template = TemplateRefSerializer()
+    template = ExamTemplateRefSerializer()
     status = serializers.CharField()
     submitted_at = serializers.DateTimeField()
     score_percent = serializers.IntegerField()
-    result = ResultBodySerializer()
-    attempts = ReviewAttemptSerializer(many=True)
+    result = ExamResultBodySerializer()
+    attempts = ExamReviewAttemptSerializer(many=True)

@@ -18,15 +18,15 @@ from rest_framework.views import APIView
 from apps.core.api.schema import error_responses
 from apps.core.pagination import PageNumberPagination
 from apps.exams.api.serializers import (
-    AttemptBatchInputSerializer,
-    AttemptInputSerializer,
+    ExamAttemptBatchInputSerializer,
+    ExamAttemptInputSerializer,
     ExamHistoryItemSerializer,
     ExamResultSerializer,
     ExamReviewSerializer,
+    ExamSavedAnswerSerializer,
+    ExamSavedAttemptsSerializer,
     ExamSessionSerializer,
     ExamTemplateSerializer,
-    SavedAnswerSerializer,
-    SavedAttemptsSerializer,
     StartExamSessionSerializer,
     answer_input,
 )
@@ -139,12 +139,12 @@ class ExamAttemptsView(APIView):
         "option not in its question. Client timestamps are ignored.",
         request=PolymorphicProxySerializer(
             component_name="ExamAttemptsInput",
-            serializers=[AttemptInputSerializer, AttemptBatchInputSerializer],
+            serializers=[ExamAttemptInputSerializer, ExamAttemptBatchInputSerializer],
             resource_type_field_name=None,
         ),
         responses={
             200: OpenApiResponse(
-                SavedAnswerSerializer,
+                ExamSavedAnswerSerializer,
                 description='The saved answer; a batch answers `{"attempts": [...]}` '
                 "(SavedAttempts).",
             ),
@@ -167,7 +167,7 @@ class ExamAttemptsView(APIView):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
         if "attempts" in request.data:
-            batch = AttemptBatchInputSerializer(data=request.data)
+            batch = ExamAttemptBatchInputSerializer(data=request.data)
             batch.is_valid(raise_exception=True)
             saved = save_exam_answers(
                 user=request.user,
@@ -175,13 +175,13 @@ class ExamAttemptsView(APIView):
                 answers=[answer_input(a) for a in batch.validated_data["attempts"]],
             )
             body: Any = {"attempts": [_saved(a) for a in saved]}
-            return Response(SavedAttemptsSerializer(body).data)
-        single = AttemptInputSerializer(data=request.data)
+            return Response(ExamSavedAttemptsSerializer(body).data)
+        single = ExamAttemptInputSerializer(data=request.data)
         single.is_valid(raise_exception=True)
         saved = save_exam_answers(
             user=request.user, session_id=session_id, answers=[single.to_answer()], field_prefix=""
         )
-        return Response(SavedAnswerSerializer(_saved(saved[0])).data)
+        return Response(ExamSavedAnswerSerializer(_saved(saved[0])).data)
 
 
 def _saved(answer: Any) -> dict[str, Any]:
