@@ -165,3 +165,13 @@ def test_role_checks(role: str, editor: bool) -> None:
     request = Request()
     request.user = user
     assert IsEditor().has_permission(request, None) is editor
+
+
+def test_verification_link_does_not_carry_the_address(user: User) -> None:
+    import base64
+
+    token = email_tokens.make_email_verification_token(user)
+    payload = token.split(":")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    assert user.email not in decoded
+    assert user.email.split("@")[0] not in token
