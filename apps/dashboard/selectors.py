@@ -26,7 +26,7 @@ from apps.analytics.caching import DASHBOARD, read_user_cache, write_user_cache
 from apps.analytics.localtime import local_date, timezone_name_of, today_in, zone
 from apps.analytics.selectors import hours, learner_stats, weekly_study_seconds
 from apps.recommendations.selectors import suggested_topics
-from apps.resources.models import Resource
+from apps.resources import selectors as resource_selectors
 
 logger = logging.getLogger("apps.dashboard")
 
@@ -35,8 +35,9 @@ _FEATURED_KEY = "dashboard:featured-resources:v1"
 
 
 def featured_resources() -> list[dict[str, Any]]:
-    """Published featured resources, in the editors' order, at most six; cached for everyone
-    for ``FEATURED_RESOURCES_CACHE_SECONDS`` (so an edit shows within that time)."""
+    """The resources app's featured resources (published, editors' order), at most six, in the
+    contract's shape; cached for everyone for ``FEATURED_RESOURCES_CACHE_SECONDS`` (so an
+    editor's change shows within that time)."""
     try:
         cached = cache.get(_FEATURED_KEY)
     except Exception:
@@ -44,13 +45,17 @@ def featured_resources() -> list[dict[str, Any]]:
         cached = None
     if isinstance(cached, list):
         return cached
-    featured = (
-        Resource.objects.published()
-        .filter(is_featured=True)
-        .order_by("order", "-published_at", "id")
-        .values("id", "kind", "title", "duration_sec", "url", "thumbnail_url")
-    )
-    rows = [dict(row) for row in featured[:FEATURED_RESOURCES_LIMIT]]
+    rows = [
+        {
+            "id": r.pk,
+            "kind": r.kind,
+            "title": r.title,
+            "duration_sec": r.duration_sec,
+            "url": r.url,
+            "thumbnail_url": r.thumbnail_url,
+        }
+        for r in resource_selectors.featured_resources(limit=FEATURED_RESOURCES_LIMIT)
+    ]
     try:
         cache.set(_FEATURED_KEY, rows, settings.FEATURED_RESOURCES_CACHE_SECONDS)
     except Exception:
