@@ -68,7 +68,7 @@ class ApiHardeningMiddleware:
             request.path_info = request.path_info.rstrip("/") or "/"
         if (
             is_api
-            and any(k in request.GET for k in ("access", "token", "access_token", "jwt"))
+            and any(k in request.GET for k in _TOKEN_QUERY_KEYS)
             and request.path_info not in _TOKEN_QUERY_ALLOWED
         ):
             return JsonResponse(
@@ -84,4 +84,6 @@ class ApiHardeningMiddleware:
         return response
 
 
+_TOKEN_QUERY_KEYS = ("access", "access_token", "refresh", "refresh_token", "token", "jwt")
+# API paths (without trailing slash) that may legitimately take a ``token`` query parameter.
 _TOKEN_QUERY_ALLOWED: set[str] = set()
