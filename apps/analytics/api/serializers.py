@@ -32,10 +32,14 @@ class TrendsQuerySerializer(serializers.Serializer):
 
 class HeartbeatSerializer(serializers.Serializer):
     seconds = serializers.IntegerField(
-        min_value=1,
-        max_value=settings.ANALYTICS_HEARTBEAT_MAX_SEC,
-        help_text="Reading time since the previous heartbeat.",
+        min_value=1, help_text="Reading time since the previous heartbeat (at most 60)."
     )
+
+    def validate_seconds(self, value: int) -> int:
+        cap = settings.ANALYTICS_HEARTBEAT_MAX_SEC
+        if value > cap:
+            raise serializers.ValidationError(f"At most {cap} seconds per heartbeat.")
+        return value
 
 
 # --- Output --------------------------------------------------------------------------------------
