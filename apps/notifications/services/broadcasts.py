@@ -135,7 +135,11 @@ def send_broadcast_email(*, broadcast_id: int, user_id: int) -> bool:
         log, _ = ReminderLog.objects.get_or_create(
             user_id=user_id, kind=ReminderLog.LogKind.BROADCAST_EMAIL, key=str(broadcast_id)
         )
-        log = ReminderLog.objects.select_for_update().select_related("user__profile").get(pk=log.pk)
+        log = (
+            ReminderLog.objects.select_for_update(of=("self",))
+            .select_related("user__profile")
+            .get(pk=log.pk)
+        )
         broadcast = Broadcast.objects.filter(pk=broadcast_id).first()
         user = log.user
         if log.emailed_at is not None or broadcast is None:
