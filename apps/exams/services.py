@@ -314,11 +314,11 @@ def _submit(*, session_id: int, user: Any, trigger: SubmitTrigger) -> tuple[Exam
         raise NotFound("No such exam session.")
     if not session.is_open:
         return session, False
-    _score(session, now=timezone.now(), trigger=trigger)
+    _score(session, now=timezone.now(), trigger=trigger, actor=user)
     return session, True
 
 
-def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger) -> None:
+def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor: Any) -> None:
     """Grades the stored answers and writes the result; a constant number of statements
     however many questions the session has."""
     cutoff = session.expires_at + grace()
@@ -400,7 +400,7 @@ def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger) -> No
     record_event(
         kind="session",
         action="exam.auto_submit" if trigger == "deadline" else "exam.submit",
-        actor=None if trigger == "deadline" else session.user,
+        actor=None if trigger == "deadline" else (actor or session.user),
         target=session,
         subject_user_id=session.user_id,
         after={

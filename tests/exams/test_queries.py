@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -38,9 +38,9 @@ def only_receiver(receiver: Any) -> Iterator[None]:
         answers_recorded.sender_receivers_cache.clear()
 
 
-def submit_statements(questions: int) -> tuple[int, int]:
+def submit_statements(questions: int, *, isolated: bool = True) -> tuple[int, int]:
     """(statements to score a fully answered session of ``questions`` questions, answers
-    published)."""
+    published). ``isolated=False`` keeps the learning record's receivers connected."""
     first, second = make_bank(categories=2, per_category=questions // 2)
     template = blueprint_template({first: questions // 2, second: questions // 2})
     user = UserFactory()
@@ -55,10 +55,17 @@ def submit_statements(questions: int) -> tuple[int, int]:
         ],
     )
     published: list[Any] = []
-    with (
-        only_receiver(lambda sender, answers, **kw: published.extend(answers)),
-        CaptureQueriesContext(connection) as queries,
-    ):
+
+    def receiver(sender: Any, answers: list[Any], **kwargs: Any) -> None:
+        published.extend(answers)
+
+    with ExitStack() as stack:
+        if isolated:
+            stack.enter_context(only_receiver(receiver))
+        else:
+            answers_recorded.connect(receiver, weak=False, dispatch_uid="tests.exams.count")
+            stack.callback(answers_recorded.disconnect, dispatch_uid="tests.exams.count")
+        queries = stack.enter_context(CaptureQueriesContext(connection))
         result = submit_exam_session(session_id=session.id, user=user)
     assert result.answered == questions
     assert result.correct == sum(1 for i in range(questions) if i % 3)
@@ -79,6 +86,13 @@ def test_a_full_paper_of_180_is_scored_in_the_same_statements():
     full, published = submit_statements(180)
     assert published == 180
     assert full == baseline
+
+
+def test_with_the_learning_record_the_whole_submission_still_does_not_grow():
+    small, _ = submit_statements(10, isolated=False)
+    full, published = submit_statements(180, isolated=False)
+    assert published == 180
+    assert full == small
 
 
 def test_saving_a_batch_costs_the_same_for_any_size():
