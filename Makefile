@@ -69,5 +69,14 @@ test: lint check-services deploy-check
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
+# Benchmark (docs/benchmark.md): its own database and Redis db; BENCH_ARGS passes options.
+BENCH_TIER ?= S
+BENCH_SEED ?= 42
+bench-data: install
+	$(PY) scripts/bench/run.py data --tier $(BENCH_TIER) --seed $(BENCH_SEED)
+
+bench: install
+	$(PY) scripts/bench/run.py run --seed $(BENCH_SEED) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache staticfiles
