@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -12,12 +12,29 @@ from rest_framework.views import APIView
 from apps.core import health
 
 
+# Inline enums (not named components): "status" is a common field name across apps, and named
+# enum components would collide.
+@extend_schema_field({"type": "string", "enum": ["ok"]})
+class LiveStatusField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": ["ok", "unavailable"]})
+class CheckStatusField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": ["ok", "degraded", "unavailable"]})
+class ReadinessStatusField(serializers.CharField):
+    pass
+
+
 class LiveSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok"])
+    status = LiveStatusField()
 
 
 class CheckSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    status = CheckStatusField()
     critical = serializers.BooleanField(help_text="Whether this check failing makes us unready.")
     duration_ms = serializers.FloatField()
     error = serializers.CharField(required=False)
@@ -30,7 +47,7 @@ class ChecksSerializer(serializers.Serializer):
 
 
 class ReadinessSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "degraded", "unavailable"])
+    status = ReadinessStatusField()
     checks = ChecksSerializer()
 
 
