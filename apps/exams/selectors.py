@@ -237,7 +237,7 @@ def exam_paper(*, session: ExamSession) -> dict[str, Any]:
         "server_now": timezone.now(),
         "submitted_at": session.submitted_at,
         "duration_minutes": session.template.duration_minutes,
-        "total_questions": len(session.question_ids),
+        "total_questions": len(questions),
         "answered": answered,
         "flagged": sum(1 for a in answers.values() if a.flagged),
         "questions": [_question_data(session, q, i) for i, q in enumerate(questions, start=1)],

@@ -347,7 +347,10 @@ def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor
     elif answers:
         ExamAnswer.objects.filter(session=session).update(is_correct=False)
 
-    total = len(session.question_ids)
+    # A question hard-deleted from the bank during the sitting (possible only while nobody has
+    # answered it) is dropped from the paper rather than counted against the candidate.
+    present = [qid for qid in session.question_ids if qid in category_of]
+    total = len(present)
     answered_questions = {a.question_id for a in counted}
     correct = len(correct_questions)
     time_spent_sec = max(
@@ -367,7 +370,7 @@ def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor
         "total": total,
         "time_spent_sec": time_spent_sec,
         "categories": _category_breakdown(
-            session.question_ids, category_of, answered_questions, correct_questions
+            present, category_of, answered_questions, correct_questions
         ),
     }
     session.save(

@@ -79,6 +79,7 @@ def test_full_exam_flow_through_login(api_client, user, template):
     assert listed.status_code == 200
     assert [t["id"] for t in listed.json()] == [template.id]
     assert listed.json()[0]["available"] is True
+    assert_no_key(listed.json())
 
     paper = start(api_client, template.id)
     assert_no_key(paper)

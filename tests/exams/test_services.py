@@ -330,6 +330,18 @@ def test_submit_scores_once_with_a_category_breakdown(user, template, learning_r
     assert AuditEvent.objects.filter(action="exam.submit", target_id=str(session.id)).count() == 1
 
 
+def test_a_question_deleted_during_the_sitting_is_dropped_from_the_paper(user, template):
+    session = start_exam_session(user=user, template_id=template.id).session
+    keys = correct_answers(session)
+    q = session.question_ids
+    save_exam_answers(user=user, session_id=session.id, answers=[AnswerInput(q[0], keys[q[0]])])
+    Question.objects.filter(id=q[5]).delete()  # unanswered, so the bank may hard-delete it
+    result = submit_exam_session(session_id=session.id, user=user)
+    assert result.result is not None
+    assert (result.result["total"], result.correct, result.score_percent) == (5, 1, 20)
+    assert sum(c["total"] for c in result.result["categories"]) == 5
+
+
 def test_answers_after_submission_are_refused(user, template):
     session = start_exam_session(user=user, template_id=template.id).session
     submit_exam_session(session_id=session.id, user=user)
