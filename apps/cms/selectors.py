@@ -17,3 +17,10 @@ def published_page(*, slug: str) -> Page:
 
 def active_featured_items() -> QuerySet[FeaturedItem]:
     return FeaturedItem.objects.filter(is_active=True).order_by("order", "id")
+
+
+def page_for_staff(*, slug: str) -> Page:
+    page = Page.objects.filter(slug=slug).first()
+    if page is None:
+        raise NotFound("No such page.")
+    return page

@@ -1,10 +1,17 @@
-"""CMS content: static pages and the featured carousel. Staff write them in Django Admin
-(audited there); the demo seed creates missing ones through these functions. Rich text is
+"""CMS content: static pages and the featured carousel. Staff write pages through the API
+(audited here) or in Django Admin (audited there); the demo seed creates missing ones. Rich text is
 sanitised by the models' ``save`` (see :mod:`apps.cms.richtext`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import transaction
+
+from apps.audit.services import record_event
+from apps.cms.admin_audit import model_snapshot
 from apps.cms.models import FeaturedItem, Page
+from apps.core.exceptions import ValidationFailed
 
 
 def ensure_page(*, slug: str, title: str, body: str) -> tuple[Page, bool]:
@@ -24,4 +31,59 @@ def ensure_featured_item(
             "link_url": link_url,
             "order": order,
         },
+    )
+
+
+def page_snapshot(page: Page) -> dict[str, Any]:
+    return model_snapshot(page)
+
+
+@transaction.atomic
+def create_page(
+    *, actor: Any, slug: str, title: str, body: str = "", is_published: bool = True
+) -> Page:
+    """Creates a page (body sanitised) and audits it; a taken slug is a 400."""
+    if Page.objects.filter(slug=slug).exists():
+        raise ValidationFailed("A page with this slug exists.", fields={"slug": ["Taken."]})
+    page = Page.objects.create(slug=slug, title=title, body=body, is_published=is_published)
+    record_event(
+        kind="content", action="page.create", actor=actor, target=page, after=page_snapshot(page)
+    )
+    return page
+
+
+@transaction.atomic
+def update_page(*, page: Page, actor: Any, **changes: Any) -> Page:
+    unknown = set(changes) - {"title", "body", "is_published"}
+    if unknown:
+        raise ValueError(f"update_page does not accept {sorted(unknown)}")
+    locked = Page.objects.select_for_update().get(pk=page.pk)
+    before = page_snapshot(locked)
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    locked.save()
+    after = page_snapshot(locked)
+    if after != before:
+        record_event(
+            kind="content",
+            action="page.update",
+            actor=actor,
+            target=locked,
+            before=before,
+            after=after,
+        )
+    return locked
+
+
+@transaction.atomic
+def delete_page(*, page: Page, actor: Any) -> None:
+    before, pk = page_snapshot(page), page.pk
+    Page.objects.filter(pk=pk).delete()
+    record_event(
+        kind="content",
+        action="page.delete",
+        actor=actor,
+        target_type="cms.page",
+        target_id=pk,
+        before=before,
     )

@@ -1,11 +1,18 @@
-"""Study resources: written by staff in Django Admin (audited there) and by the demo seed."""
+"""Study resources: written by staff through the API (audited here), in Django Admin (audited
+there) and by the demo seed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.services import record_event
+from apps.cms.admin_audit import model_snapshot
+from apps.cms.richtext import sanitize_html
+from apps.core.exceptions import ValidationFailed
 from apps.resources.models import Resource
 
 _FIELDS = frozenset(
@@ -38,3 +45,84 @@ def ensure_resource(*, kind: str, title: str, **values: Any) -> tuple[Resource, 
     resource.full_clean()
     resource.save()
     return resource, True
+
+
+_WRITABLE = _FIELDS | {"kind", "title", "published_at"}
+
+
+def resource_snapshot(resource: Resource) -> dict[str, Any]:
+    return model_snapshot(resource)
+
+
+def _check(resource: Resource) -> None:
+    try:
+        resource.full_clean()
+    except DjangoValidationError as exc:
+        fields = {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
+        if "__all__" in fields:
+            fields["non_field_errors"] = fields.pop("__all__")
+        raise ValidationFailed(next(iter(fields.values()))[0], fields=fields) from exc
+
+
+@transaction.atomic
+def create_resource(*, actor: Any, kind: str, title: str, url: str, **values: Any) -> Resource:
+    """Creates a resource (validated, description sanitised) and audits it. Published now
+    unless ``is_published`` is false or ``published_at`` says otherwise."""
+    unknown = set(values) - _WRITABLE
+    if unknown:
+        raise ValueError(f"create_resource does not accept {sorted(unknown)}")
+    resource = Resource(kind=kind, title=title, url=url, **values)
+    if resource.is_published and resource.published_at is None:
+        resource.published_at = timezone.now()
+    resource.description = sanitize_html(resource.description)
+    _check(resource)
+    resource.save()
+    record_event(
+        kind="content",
+        action="resource.create",
+        actor=actor,
+        target=resource,
+        after=resource_snapshot(resource),
+    )
+    return resource
+
+
+@transaction.atomic
+def update_resource(*, resource: Resource, actor: Any, **changes: Any) -> Resource:
+    unknown = set(changes) - _WRITABLE
+    if unknown:
+        raise ValueError(f"update_resource does not accept {sorted(unknown)}")
+    locked = Resource.objects.select_for_update().get(pk=resource.pk)
+    before = resource_snapshot(locked)
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    if locked.is_published and locked.published_at is None:
+        locked.published_at = timezone.now()
+    locked.description = sanitize_html(locked.description)
+    _check(locked)
+    locked.save()
+    after = resource_snapshot(locked)
+    if after != before:
+        record_event(
+            kind="content",
+            action="resource.update",
+            actor=actor,
+            target=locked,
+            before=before,
+            after=after,
+        )
+    return locked
+
+
+@transaction.atomic
+def delete_resource(*, resource: Resource, actor: Any) -> None:
+    before, pk = resource_snapshot(resource), resource.pk
+    Resource.objects.filter(pk=pk).delete()
+    record_event(
+        kind="content",
+        action="resource.delete",
+        actor=actor,
+        target_type="resources.resource",
+        target_id=pk,
+        before=before,
+    )

@@ -17,3 +17,14 @@ class FeaturedItemSerializer(serializers.Serializer):
     image_url = serializers.CharField()
     link_url = serializers.CharField()
     order = serializers.IntegerField()
+
+
+class PageStaffSerializer(PageSerializer):
+    is_published = serializers.BooleanField()
+
+
+class PageWriteSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=100)
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=200000, allow_blank=True, required=False)
+    is_published = serializers.BooleanField(required=False)
