@@ -250,6 +250,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Enum components named after the domain, so equal field names in other apps never collide
+    # (a collision is a schema warning, and schema warnings fail the deploy check).
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionTypeEnum": "apps.questions.models.QuestionType",
+        "QuestionStatusEnum": "apps.questions.models.QuestionStatus",
+        "MediaKindEnum": "apps.questions.models.MediaKind",
+        "ResourceKindEnum": "apps.resources.models.ResourceKind",
+    },
 }
 
 SIMPLE_JWT = {
