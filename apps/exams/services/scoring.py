@@ -1,0 +1,204 @@
+"""Scoring a session exactly once, whoever asks (the candidate, the deadline sweep, a read)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from django.db import transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from apps.audit.services import record_event
+from apps.core.exceptions import NotFound
+from apps.exams.models import (
+    ExamAnswer,
+    ExamSession,
+    SessionStatus,
+)
+from apps.exams.selectors import (
+    expired_open_session_ids,
+    grace,
+    is_past_deadline,
+)
+from apps.questions.grading import answer_keys, grade
+from apps.questions.learning import AnsweredQuestion, publish_answers
+from apps.questions.selectors import (
+    question_categories,
+)
+from apps.taxonomy.models import Category
+
+SubmitTrigger = Literal["candidate", "deadline"]
+
+
+def submit_exam_session(
+    *, session_id: int, user: Any = None, trigger: SubmitTrigger = "candidate"
+) -> ExamSession:
+    """Scores and locks the session exactly once; any later (or concurrent) call returns the
+    stored result without scoring again. ``user`` scopes the lookup (None: the system, for the
+    deadline). Unanswered questions count as wrong."""
+    session, _ = _submit(session_id=session_id, user=user, trigger=trigger)
+    return session
+
+
+def submit_if_past_deadline(*, session: ExamSession) -> ExamSession:
+    """Scores an open session whose deadline has passed (submit-on-read), so that a stopped
+    worker never leaves one open. Returns the (possibly refreshed) session."""
+    if session.is_open and is_past_deadline(session):
+        scored = submit_exam_session(session_id=session.id, trigger="deadline")
+        scored.template = session.template
+        return scored
+    return session
+
+
+def submit_expired_sessions(*, user: Any = None, limit: int = 500) -> int:
+    """Scores every open session past its deadline (all users, or one user's); idempotent.
+    Returns how many this call scored."""
+    scored = 0
+    for session_id in expired_open_session_ids(user=user, limit=limit):
+        _, did_score = _submit(session_id=session_id, user=None, trigger="deadline")
+        scored += int(did_score)
+    return scored
+
+
+@transaction.atomic
+def _submit(*, session_id: int, user: Any, trigger: SubmitTrigger) -> tuple[ExamSession, bool]:
+    lookup = ExamSession.objects.select_for_update().filter(id=session_id)
+    if user is not None:
+        lookup = lookup.filter(user=user)
+    session = lookup.first()
+    if session is None:
+        raise NotFound("No such exam session.")
+    if not session.is_open:
+        return session, False
+    _score(session, now=timezone.now(), trigger=trigger, actor=user)
+    return session, True
+
+
+def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor: Any) -> None:
+    """Grades the stored answers and writes the result; a constant number of statements
+    however many questions the session has."""
+    cutoff = session.expires_at + grace()
+    answers = list(ExamAnswer.objects.filter(session=session))
+    # Saves are refused after the cutoff; this keeps the rule true even for rows written by
+    # any other path.
+    counted = [a for a in answers if a.selected_option_ids and a.saved_at <= cutoff]
+    keys = answer_keys(question_ids=session.question_ids)
+    category_of = question_categories(question_ids=session.question_ids)
+
+    correct_ids: set[int] = set()
+    correct_questions: set[int] = set()
+    for answer in counted:
+        graded = grade(
+            correct_option_ids=keys.get(answer.question_id, []),
+            selected_option_ids=answer.selected_option_ids,
+        )
+        if graded.is_correct:
+            correct_ids.add(answer.id)
+            correct_questions.add(answer.question_id)
+        answer.is_correct = graded.is_correct
+    if correct_ids:
+        ExamAnswer.objects.filter(session=session).update(
+            is_correct=Case(When(id__in=correct_ids, then=Value(True)), default=Value(False))
+        )
+    elif answers:
+        ExamAnswer.objects.filter(session=session).update(is_correct=False)
+
+    # A question hard-deleted from the bank during the sitting (possible only while nobody has
+    # answered it) is dropped from the paper rather than counted against the candidate.
+    present = [qid for qid in session.question_ids if qid in category_of]
+    total = len(present)
+    answered_questions = {a.question_id for a in counted}
+    correct = len(correct_questions)
+    time_spent_sec = max(
+        0, int((min(now, session.expires_at) - session.started_at).total_seconds())
+    )
+    session.status = SessionStatus.EXPIRED_SUBMITTED if now > cutoff else SessionStatus.SUBMITTED
+    session.submitted_at = now
+    session.auto_submitted = trigger == "deadline"
+    session.score_percent = percent(correct, total)
+    session.correct = correct
+    session.answered = len(answered_questions)
+    session.time_spent_sec = time_spent_sec
+    session.result = {
+        "score_percent": session.score_percent,
+        "correct": correct,
+        "answered": session.answered,
+        "total": total,
+        "time_spent_sec": time_spent_sec,
+        "categories": _category_breakdown(
+            present, category_of, answered_questions, correct_questions
+        ),
+    }
+    session.save(
+        update_fields=[
+            "status",
+            "submitted_at",
+            "auto_submitted",
+            "score_percent",
+            "correct",
+            "answered",
+            "time_spent_sec",
+            "result",
+        ]
+    )
+    publish_answers(
+        answers=[
+            AnsweredQuestion(
+                user_id=session.user_id,
+                question_id=a.question_id,
+                category_id=category_of[a.question_id],
+                is_correct=bool(a.is_correct),
+                time_spent_sec=a.time_spent_sec,
+                answered_at=a.saved_at,
+                source="exam",
+                source_id=session.id,
+            )
+            for a in counted
+        ]
+    )
+    record_event(
+        kind="session",
+        action="exam.auto_submit" if trigger == "deadline" else "exam.submit",
+        actor=None if trigger == "deadline" else (actor or session.user),
+        target=session,
+        subject_user_id=session.user_id,
+        after={
+            "status": session.status,
+            "score_percent": session.score_percent,
+            "correct": correct,
+            "answered": session.answered,
+            "total": total,
+        },
+    )
+
+
+def percent(part: int, whole: int) -> int:
+    """Whole-number percentage, halves rounded up (0 for an empty whole)."""
+    return (200 * part + whole) // (2 * whole) if whole else 0
+
+
+def _category_breakdown(
+    question_ids: Sequence[int],
+    category_of: dict[int, int],
+    answered: set[int],
+    correct: set[int],
+) -> list[dict[str, Any]]:
+    tally: dict[int, dict[str, int]] = {}
+    for qid in question_ids:
+        counts = tally.setdefault(category_of[qid], {"total": 0, "answered": 0, "correct": 0})
+        counts["total"] += 1
+        counts["answered"] += int(qid in answered)
+        counts["correct"] += int(qid in correct)
+    categories = Category.objects.filter(id__in=list(tally)).order_by("order", "name")
+    return [
+        {
+            "category_id": category.id,
+            "category": category.name,
+            "category_slug": category.slug,
+            **tally[category.id],
+            "score_percent": percent(tally[category.id]["correct"], tally[category.id]["total"]),
+        }
+        for category in categories.only("id", "name", "slug", "order")
+    ]
