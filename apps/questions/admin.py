@@ -217,6 +217,12 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             Question.objects.filter(pk=obj.pk).update(version=F("version") + 1)
             obj.refresh_from_db(fields=["version"])
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # Questions that attempts point at (PROTECT) are retired by delete_model rather than
+        # deleted, so the confirmation page must not refuse them.
+        deleted, counts, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed, []
+
     def delete_model(self, request: HttpRequest, obj: Question) -> None:
         # The service audits, and retires instead of deleting once the question was answered.
         outcome = services.delete_question(question=obj, actor=request.user)
@@ -317,15 +323,11 @@ class ImportJobAdmin(EditorAccessMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                content = (
-                    upload.read()
-                    if upload.size <= services.MAX_IMPORT_BYTES
-                    else b"x" * (services.MAX_IMPORT_BYTES + 1)
-                )
+                services.ensure_import_size(size=upload.size or 0)
                 job = services.create_import_job(
                     actor=request.user,
-                    filename=upload.name,
-                    content=content,
+                    filename=upload.name or "",
+                    content=upload.read(),
                     dry_run=form.cleaned_data["dry_run"],
                     default_status=form.cleaned_data["status"],
                 )

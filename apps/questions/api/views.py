@@ -167,10 +167,8 @@ class ImportCreateView(APIView):
         serializer = ImportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        if upload.size is not None and upload.size > services.MAX_IMPORT_BYTES:
-            content = b"x" * (services.MAX_IMPORT_BYTES + 1)  # refused without reading it all
-        else:
-            content = upload.read()
+        services.ensure_import_size(size=upload.size or 0)
+        content = upload.read()
         job = services.create_import_job(
             actor=request.user,
             filename=upload.name or "",

@@ -6,6 +6,7 @@ from apps.questions.services.imports import (
     MAX_IMPORT_ROWS,
     TooManyRows,
     create_import_job,
+    ensure_import_size,
     run_import_job,
 )
 from apps.questions.services.questions import (
@@ -32,6 +33,7 @@ __all__ = [
     "create_import_job",
     "create_question",
     "delete_question",
+    "ensure_import_size",
     "options_signature",
     "publish_question",
     "question_snapshot",

@@ -14,7 +14,7 @@ import io
 import json
 import logging
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -479,6 +479,15 @@ def process_rows(
 
 
 # --- jobs ------------------------------------------------------------------------------------
+def ensure_import_size(*, size: int) -> None:
+    """Refuses (413) an upload over the size limit; callers check before reading the file."""
+    if size > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(
+            f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.",
+            fields={"file": [f"At most {MAX_IMPORT_BYTES} bytes."]},
+        )
+
+
 def create_import_job(
     *,
     actor: Any,
@@ -491,11 +500,7 @@ def create_import_job(
     surrounding transaction commits). Raises 413 when the file is over the size limit, 400
     (``too_many_rows``) over the row limit, 415 for an unsupported type and 400 for an
     unreadable file or missing columns."""
-    if len(content) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(
-            f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.",
-            fields={"file": [f"At most {MAX_IMPORT_BYTES} bytes."]},
-        )
+    ensure_import_size(size=len(content))
     if not content.strip():
         raise ValidationFailed("The file is empty.", fields={"file": ["The file is empty."]})
     fmt = detect_format(filename=filename, content=content)
@@ -591,7 +596,3 @@ def run_import_job(*, job_id: int) -> ImportJob:
             status=ImportStatus.FAILED, error=message, finished_at=timezone.now()
         )
     return ImportJob.objects.get(pk=job_id)
-
-
-def iter_report(job: ImportJob) -> Iterator[dict[str, Any]]:
-    yield from job.report or []
