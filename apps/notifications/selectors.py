@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 
@@ -22,6 +21,7 @@ from apps.notifications.models import (
     Notification,
     NotificationPreference,
 )
+from apps.recommendations.selectors import suggested_topics
 
 # --- Inbox -----------------------------------------------------------------------------------
 
@@ -260,31 +260,28 @@ class Suggestion:
         }
 
 
-def suggestion_for(*, user_id: int, stats: LearnerStats | None = None) -> Suggestion | None:
-    """One topic to study next: the weakest category scoring below the completion score, else
-    the first active category (syllabus order) not started yet, else nothing.
+_SUGGESTION_TEXT = {
+    "Low Score": "Practise {category}: you score {score}% there.",
+    "Needs Review": "Review {category}: you have not practised it for a while.",
+    "Not Started": "Start {category}: you have not practised it yet.",
+    "Keep Practising": "Keep practising {category} ({score}% so far).",
+}
 
-    Built on analytics' ``learner_stats`` (two queries) unless ``stats`` is given.
-    """
-    stats = stats or learner_stats(user_id=user_id)
-    weakest = weakest_topics(stats, limit=1)
-    if weakest and weakest[0].score_percent < settings.COMPLETION_MIN_SCORE_PERCENT:
-        topic = weakest[0]
-        return Suggestion(
-            category=topic.category,
-            category_slug=topic.category_slug,
-            reason="Low Score",
-            text=f"Practise {topic.category}: you score {topic.score_percent}% there.",
-        )
-    unstarted = next((c for c in stats.categories if c.answered == 0), None)
-    if unstarted is not None:
-        return Suggestion(
-            category=unstarted.name,
-            category_slug=unstarted.slug,
-            reason="Not Started",
-            text=f"Start {unstarted.name}: you have not practised it yet.",
-        )
-    return None
+
+def suggestion_for(*, user_id: int, stats: LearnerStats | None = None) -> Suggestion | None:
+    """The learner's best suggested topic, as the dashboard shows it first (the rules live in
+    ``apps.recommendations.selectors``), phrased for a message; None if there is none."""
+    topics = suggested_topics(user_id=user_id, stats=stats, limit=1)
+    if not topics:
+        return None
+    topic = topics[0]
+    template = _SUGGESTION_TEXT.get(topic["reason"], "Practise {category} next.")
+    return Suggestion(
+        category=topic["category"],
+        category_slug=topic["category_slug"],
+        reason=topic["reason"],
+        text=template.format(category=topic["category"], score=topic["score_percent"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -359,3 +356,50 @@ def weekly_summary_for(*, user_id: int, week_start: date) -> WeeklySummary:
         weakest=weakest_topics(stats),
         suggestion=suggestion_for(user_id=user_id, stats=stats),
     )
+
+
+# --- Personal data (GDPR export) -----------------------------------------------------------
+
+
+def personal_data(*, user_id: int) -> dict[str, Any]:
+    """The user's inbox, delivery preferences and the ledger of messages sent to them,
+    JSON-ready. Three queries."""
+    from apps.notifications.models import ReminderLog
+
+    preference = NotificationPreference.objects.filter(user_id=user_id).first()
+    preference_fields = [
+        f.name
+        for f in NotificationPreference._meta.get_fields()
+        if f.concrete and f.name not in ("id", "user")
+    ]
+    return {
+        "notifications": [
+            {
+                "id": n.pk,
+                "title": n.title,
+                "body": n.body,
+                "kind": n.kind,
+                "link": n.link,
+                "is_read": n.is_read,
+                "read_at": n.read_at.isoformat() if n.read_at else None,
+                "created_at": n.created_at.isoformat(),
+            }
+            for n in Notification.objects.filter(user_id=user_id).order_by("created_at", "id")
+        ],
+        "preferences": None
+        if preference is None
+        else {
+            name: (value.isoformat() if isinstance(value, datetime) else value)
+            for name in preference_fields
+            for value in [getattr(preference, name)]
+        },
+        "messages_sent": [
+            {
+                "kind": r.kind,
+                "key": r.key,
+                "sent_at": r.sent_at.isoformat(),
+                "emailed_at": r.emailed_at.isoformat() if r.emailed_at else None,
+            }
+            for r in ReminderLog.objects.filter(user_id=user_id).order_by("sent_at", "id")
+        ],
+    }

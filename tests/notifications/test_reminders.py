@@ -74,13 +74,17 @@ def test_a_candidate_who_never_studied_is_reminded_once_after_joining(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     capture = django_capture_on_commit_callbacks
+    CategoryFactory(name="Anatomy", slug="anatomy", order=0)
     newcomer = _join(T0)
     assert _run_reminders(T0 + timedelta(days=2), capture) == 0
     assert _run_reminders(T0 + timedelta(days=3), capture) == 1
     assert _run_reminders(T0 + timedelta(days=30), capture) == 0
     reminder = _reminders(newcomer)[0]
     assert reminder.title == "Time for a quick study session"
-    assert "3 days" in reminder.body
+    assert reminder.body == (
+        "It has been 3 days since you last studied. Start Anatomy: you have not practised it yet."
+    )
+    assert reminder.link == "/practice?category=anatomy"
 
 
 def test_reading_counts_as_activity(django_capture_on_commit_callbacks: Any) -> None:
@@ -290,7 +294,7 @@ def test_weekly_summary_first_week_has_no_trend(django_capture_on_commit_callbac
     text = mail.outbox[0].body
     assert "Trend: nothing to compare with yet" in text
     assert "Questions answered: 4 (+4 on the week before)" in text
-    # Too few answers to judge a weakest topic; no unstarted category either.
+    # Too few answers to judge a weakest topic; the suggestion is the dashboard's first one.
     assert "Weakest topics" not in text
-    assert "Suggestion" not in text
+    assert "Suggestion: Keep practising Anatomy (75% so far)." in text
     assert mail.outbox[0].to == [candidate.email]
