@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -71,3 +73,16 @@ def test_featured_items_are_public_active_and_ordered(api_client: APIClient) -> 
 def test_sanitiser(dirty: str, clean: str) -> None:
     assert sanitize_html(dirty) == clean
     assert sanitize_html(sanitize_html(dirty)) == clean
+
+
+def test_featured_items_query_count_is_constant(
+    api_client: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    FeaturedItem.objects.create(title="One")
+    with django_assert_max_num_queries(1):
+        api_client.get("/api/v1/featured-items")
+    for i in range(20):
+        FeaturedItem.objects.create(title=f"Slide {i}", order=i)
+    with django_assert_max_num_queries(1):
+        res = api_client.get("/api/v1/featured-items")
+    assert len(res.json()) == 21
