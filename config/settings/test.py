@@ -5,6 +5,10 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/openmrcs")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+# A loaded CI machine must not turn a slow Redis reply into a silent miss; the Redis-down
+# tests point at dead ports with their own short timeouts.
+os.environ.setdefault("REDIS_SOCKET_TIMEOUT", "2")
+os.environ.setdefault("REDIS_CONNECT_TIMEOUT", "2")
 
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK
