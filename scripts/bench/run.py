@@ -1,0 +1,1073 @@
+"""``make bench``: serve the app as in production and measure its hot endpoints against controls.
+
+    .venv/bin/python scripts/bench/run.py data [--tier S|M] [--seed 42]   # (re)build the data
+    .venv/bin/python scripts/bench/run.py run  [--requests 2000] [...]    # measure
+
+``run`` builds tier S first when the bench database holds no bench dataset. It starts gunicorn
+(production settings, one sync worker pinned to CPU 1, the controls enabled) on the bench
+database and a Redis database of its own, pins itself to CPU 0, logs in as the probe users and
+measures one endpoint at a time over one connection, then a mixed load over several
+connections at stepped rates. It prints a table (figure, ratio to the control, goal, PASS/FAIL)
+and writes the same as JSON to ``bench/results/<timestamp>.json``. See docs/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from apps.analytics.caching import DASHBOARD, user_cache_key  # noqa: E402
+from apps.core.bench.constants import (  # noqa: E402
+    BENCH_EMAIL_DOMAIN,
+    BENCH_EXAM_TEMPLATE,
+    BENCH_PASSWORD,
+    PROBE_ANSWERS,
+    probe_email,
+    user_email,
+)
+
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/openmrcs_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
+CACHE_PREFIX = "bench"
+API = "/api/v1"
+
+# Goals of issue 8 (figures in milliseconds; ratios to a control's P50).
+GOAL_HIT_VS_CACHED = 2.0
+GOAL_MISS_VS_BARE = 25.0
+GOAL_MISS_P50_MS = 10.0
+GOAL_MISS_P95_MS = 30.0
+GOAL_FLAT = 1.25
+GOAL_ANSWER_VS_BARE = 15.0
+GOAL_ANSWER_P50_MS = 10.0
+GOAL_SUBMIT_P50_MS = 50.0
+GOAL_SUBMIT_P95_MS = 150.0
+GOAL_MIXED_RPS = 150.0
+GOAL_MIXED_DASHBOARD_P95_MS = 100.0
+KNEE_P95_MS = 600.0
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- Environment, database, server ---------------------------------------------------------------
+
+
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SENTRY_"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(32),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "BENCH_CONTROLS_ENABLED": "true",
+            "DATABASE_URL": args.database_url,
+            "REDIS_URL": args.redis_url,
+            "CACHE_KEY_PREFIX": CACHE_PREFIX,
+            "ENVIRONMENT": "bench",
+            # One run makes thousands of requests per user and logs in a few times from one IP.
+            "THROTTLE_USER": "1000000/min",
+            "THROTTLE_ANON": "1000000/min",
+            "THROTTLE_LOGIN": "1000/min",
+            "JWT_ACCESS_MINUTES": "180",
+        }
+    )
+    return env
+
+
+def manage(args: argparse.Namespace, *command: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=server_env(args), check=True)
+
+
+def psql_params(database_url: str, *, dbname: str | None = None) -> dict[str, Any]:
+    url = urlparse(database_url)
+    return {
+        "host": url.hostname or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": url.username or "postgres",
+        "password": url.password or None,
+        "dbname": dbname or url.path.lstrip("/"),
+        "autocommit": True,
+    }
+
+
+def ensure_database(database_url: str) -> None:
+    import psycopg
+
+    name = urlparse(database_url).path.lstrip("/")
+    with psycopg.connect(**psql_params(database_url, dbname="postgres")) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            log(f"creating database {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def dataset_shape(database_url: str) -> dict[str, int]:
+    """How many bench users and answer facts the bench database holds (0 if none)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(**psql_params(database_url)) as conn:
+            users = conn.execute(
+                "SELECT count(*) FROM accounts_user WHERE email LIKE %s",
+                [f"%@{BENCH_EMAIL_DOMAIN}"],
+            ).fetchone()
+            facts = conn.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE relname = 'analytics_answerfact'"
+            ).fetchone()
+    except psycopg.Error:
+        return {"users": 0, "facts": 0}
+    return {"users": int(users[0]) if users else 0, "facts": int(facts[0]) if facts else 0}
+
+
+def build_data(args: argparse.Namespace) -> None:
+    ensure_database(args.database_url)
+    manage(args, "migrate", "--noinput", "-v", "0")
+    command = ["bench_data", "--tier", args.tier, "--seed", str(args.seed), "--wipe"]
+    manage(args, *command)
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def worker_pids(self) -> list[int]:
+        try:
+            out = subprocess.run(
+                ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+            ).stdout
+        except FileNotFoundError:
+            return []
+        return [int(pid) for pid in out.split()]
+
+    def reload(self) -> None:
+        self.process.send_signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(args: argparse.Namespace, *, env: dict[str, str], log_path: Path) -> Server:
+    port = args.port or free_port()
+    command = [
+        GUNICORN,
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "20",
+        "--backlog",
+        "2048",
+    ]
+    if args.worker_class == "gthread":
+        command += ["--threads", str(args.threads)]
+    pinned = cpu_count() >= 2 and shutil.which("taskset") is not None and not args.no_pin
+    if pinned:
+        command = ["taskset", "-c", str(args.server_cpu), *command]
+    handle = log_path.open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
+    server = Server(process=process, port=port, log_path=log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited ({process.returncode}); see {log_path}")
+        with contextlib.suppress(OSError):
+            status, _ = Client(port).request("GET", f"{API}/health/live")
+            if status == 200:
+                return server
+        time.sleep(0.2)
+    server.stop()
+    raise SystemExit(f"gunicorn did not become live; see {log_path}")
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+class HttpError(Exception):
+    def __init__(self, method: str, path: str, status: int, body: bytes):
+        super().__init__(f"{method} {path} -> {status}: {body[:300]!r}")
+        self.status = status
+
+
+class Client:
+    """One keep-alive connection (reopened transparently when the server closes it: a sync
+    gunicorn worker closes after every response)."""
+
+    def __init__(self, port: int, token: str | None = None):
+        self.port = port
+        self.token = token
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(
+        self, method: str, path: str, body: Any = None, *, token: str | None = None
+    ) -> tuple[int, bytes]:
+        headers = {"Host": "127.0.0.1", "Accept": "application/json"}
+        bearer = token or self.token
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=payload, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                if response.will_close:
+                    self.conn.close()
+                return response.status, data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed an idle keep-alive connection before this request.
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def json(self, method: str, path: str, body: Any = None, *, expect: int = 200) -> Any:
+        status, data = self.request(method, path, body)
+        if status != expect:
+            raise HttpError(method, path, status, data)
+        return json.loads(data) if data else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def login(port: int, email: str) -> tuple[str, int]:
+    client = Client(port)
+    tokens = client.json("POST", f"{API}/auth/login", {"email": email, "password": BENCH_PASSWORD})
+    client.token = tokens["access"]
+    me = client.json("GET", f"{API}/me")
+    client.close()
+    return tokens["access"], int(me["id"])
+
+
+# --- Statistics ---------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+@dataclass
+class Figure:
+    name: str
+    samples_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        values = sorted(self.samples_ms)
+        total = sum(values)
+        return {
+            "n": len(values),
+            "errors": self.errors,
+            "p50_ms": round(percentile(values, 50), 3),
+            "p95_ms": round(percentile(values, 95), 3),
+            "p99_ms": round(percentile(values, 99), 3),
+            "mean_ms": round(statistics.fmean(values), 3) if values else None,
+            "max_ms": round(values[-1], 3) if values else None,
+            # One connection, one request at a time: the rate this path sustains.
+            "req_per_s": round(len(values) / (total / 1000), 1) if total else None,
+        }
+
+
+def timed(call: Callable[[], tuple[int, bytes]]) -> tuple[float, int, bytes]:
+    started = time.perf_counter_ns()
+    status, body = call()
+    return (time.perf_counter_ns() - started) / 1e6, status, body
+
+
+def measure(
+    name: str,
+    client: Client,
+    *,
+    n: int,
+    warmup: int,
+    request: Callable[[int], tuple[str, str, Any]],
+    before: Callable[[int], None] | None = None,
+    expect: int = 200,
+) -> Figure:
+    """``warmup + n`` requests over one connection; ``before`` runs untimed before each."""
+    figure = Figure(name)
+    for i in range(warmup + n):
+        if before is not None:
+            before(i)
+        method, path, body = request(i)
+        elapsed, status, data = timed(partial(client.request, method, path, body))
+        if status != expect:
+            figure.errors += 1
+            if figure.errors <= 3:
+                log(f"  {name}: {method} {path} -> {status} {data[:200]!r}")
+            continue
+        if i >= warmup:
+            figure.samples_ms.append(elapsed)
+    return figure
+
+
+# --- Scenario helpers ---------------------------------------------------------------------------
+
+
+class PracticeFeed:
+    """An endless supply of unanswered practice questions for one user: sessions of 100
+    questions, created (untimed) as they run out."""
+
+    def __init__(self, client: Client):
+        self.client = client
+        self.queue: list[tuple[int, int, int]] = []  # (session, question, option)
+        self.sessions = 0
+
+    def refill(self) -> None:
+        session = self.client.json(
+            "POST", f"{API}/practice/sessions", {"question_count": 100}, expect=201
+        )
+        questions = self.client.json("GET", f"{API}/practice/sessions/{session['id']}/questions")
+        self.sessions += 1
+        for item in questions:
+            option = item["options"][item["id"] % len(item["options"])]["id"]
+            self.queue.append((session["id"], item["id"], option))
+
+    def next(self) -> tuple[str, str, Any]:
+        if not self.queue:
+            self.refill()
+        session_id, question_id, option_id = self.queue.pop(0)
+        return (
+            "POST",
+            f"{API}/practice/sessions/{session_id}/attempts",
+            {"question_id": question_id, "selected_option_ids": [option_id], "time_spent_sec": 30},
+        )
+
+
+def exam_template_id(client: Client) -> int:
+    for template in client.json("GET", f"{API}/exams/templates"):
+        if template["name"] == BENCH_EXAM_TEMPLATE:
+            return int(template["id"])
+    raise SystemExit(f"exam template {BENCH_EXAM_TEMPLATE!r} not found: rebuild the bench data")
+
+
+def prepare_exam(client: Client, template_id: int, rng: random.Random) -> tuple[int, Figure]:
+    """Starts a session and saves an answer to every question in one batch; returns the
+    session id (ready to submit) and the timings of the start and the save."""
+    figure = Figure("prepare")
+    elapsed, status, body = timed(
+        lambda: client.request("POST", f"{API}/exams/sessions", {"template_id": template_id})
+    )
+    if status not in (200, 201):
+        raise HttpError("POST", "/exams/sessions", status, body)
+    session = json.loads(body)
+    figure.samples_ms.append(elapsed)
+    attempts = [
+        {
+            "question_id": q["id"],
+            "selected_option_ids": [rng.choice(q["options"])["id"]],
+            "time_spent_sec": 40,
+        }
+        for q in session["questions"]
+    ]
+    elapsed, status, body = timed(
+        lambda: client.request(
+            "POST", f"{API}/exams/sessions/{session['id']}/attempts", {"attempts": attempts}
+        )
+    )
+    if status != 200:
+        raise HttpError("POST", "/exams/sessions/attempts", status, body)
+    figure.samples_ms.append(elapsed)
+    return int(session["id"]), figure
+
+
+class RedisKeys:
+    def __init__(self, url: str):
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+
+    def dashboard_key(self, user_id: int) -> str:
+        # django-redis stores "<KEY_PREFIX>:<version>:<key>"; the key's name is analytics'.
+        return f"{CACHE_PREFIX}:1:{user_cache_key(DASHBOARD, user_id)}"
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(key)
+
+    def deleter(self, key: str) -> Callable[[int], None]:
+        return lambda _: self.delete(key)
+
+    def exists(self, key: str) -> bool:
+        return bool(self.redis.exists(key))
+
+    def flush(self) -> None:
+        self.redis.flushdb()
+
+
+# --- The single-connection figures --------------------------------------------------------------
+
+
+def single_connection_figures(
+    args: argparse.Namespace, port: int, keys: RedisKeys
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    n, warmup = args.requests, args.warmup
+    figures: dict[str, dict[str, Any]] = {}
+    context: dict[str, Any] = {}
+
+    def record(figure: Figure) -> None:
+        figures[figure.name] = figure.summary()
+        s = figures[figure.name]
+        log(
+            f"  {figure.name:<34} n={s['n']:<5} p50={s['p50_ms']:8.2f}  p95={s['p95_ms']:8.2f}  "
+            f"p99={s['p99_ms']:8.2f} ms  {s['req_per_s'] or 0:8.1f} req/s"
+            + (f"  errors={figure.errors}" if figure.errors else "")
+        )
+
+    probes = {answers: login(port, probe_email(answers)) for answers in PROBE_ANSWERS}
+    context["probe_ids"] = {str(a): uid for a, (_, uid) in probes.items()}
+    token_1k, _ = probes[1_000]
+
+    client = Client(port)
+    record(
+        measure(
+            "control (bare)",
+            client,
+            n=n,
+            warmup=warmup,
+            request=lambda i: ("GET", f"{API}/bench/control", None),
+        )
+    )
+    client.token = token_1k
+    record(
+        measure(
+            "control (auth + cached JSON)",
+            client,
+            n=n,
+            warmup=warmup,
+            request=lambda i: ("GET", f"{API}/bench/cached", None),
+        )
+    )
+    for answers in (1_000, 50_000):
+        token, uid = probes[answers]
+        client.token = token
+        record(
+            measure(
+                f"dashboard hit ({answers} answers)",
+                client,
+                n=n if answers == 1_000 else n // 2,
+                warmup=warmup,
+                request=lambda i: ("GET", f"{API}/dashboard", None),
+            )
+        )
+        if not keys.exists(keys.dashboard_key(uid)):
+            raise SystemExit(
+                f"the dashboard cache key {keys.dashboard_key(uid)!r} is not in Redis: the key "
+                "layout changed; update RedisKeys.dashboard_key"
+            )
+    for answers in PROBE_ANSWERS:
+        token, uid = probes[answers]
+        client.token = token
+        key = keys.dashboard_key(uid)
+        record(
+            measure(
+                f"dashboard miss ({answers} answers)",
+                client,
+                n=n if answers in (100, 50_000) else n // 4,
+                warmup=warmup // 2,
+                before=keys.deleter(key),
+                request=lambda i: ("GET", f"{API}/dashboard", None),
+            )
+        )
+    client.token = token_1k
+    record(
+        measure(
+            "categories",
+            client,
+            n=n,
+            warmup=warmup,
+            request=lambda i: ("GET", f"{API}/categories", None),
+        )
+    )
+    client.close()
+
+    # Writes: ordinary bench learners, so that the probes' histories stay as generated.
+    token, _ = login(port, user_email(1))
+    writer = Client(port, token)
+    feed = PracticeFeed(writer)
+    record(
+        measure(
+            "practice answer POST",
+            writer,
+            n=n,
+            warmup=warmup,
+            request=lambda i: feed.next(),
+            expect=201,
+        )
+    )
+    context["practice_sessions_created"] = feed.sessions
+    writer.close()
+
+    token, _ = login(port, user_email(2))
+    examinee = Client(port, token)
+    template_id = exam_template_id(examinee)
+    context["exam_template_id"] = template_id
+    rng = random.Random(args.seed)
+    submit = Figure("exam submit (180 answers)")
+    start, save = Figure("exam start (180 questions)"), Figure("exam save 180 answers (batch)")
+    for i in range(args.submits + 2):
+        session_id, prepared = prepare_exam(examinee, template_id, rng)
+        path = f"{API}/exams/sessions/{session_id}/submit"
+        elapsed, status, body = timed(partial(examinee.request, "POST", path, {}))
+        if status != 200:
+            submit.errors += 1
+            log(f"  submit -> {status} {body[:200]!r}")
+            continue
+        if i >= 2:
+            submit.samples_ms.append(elapsed)
+            start.samples_ms.append(prepared.samples_ms[0])
+            save.samples_ms.append(prepared.samples_ms[1])
+    for figure in (submit, start, save):
+        record(figure)
+    examinee.close()
+    return figures, context
+
+
+# --- Mixed load ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    op: str
+    latency_ms: float  # from the scheduled start (queueing at the client included)
+    ok: bool
+
+
+class VirtualUser:
+    """One connection and one learner: dashboards, practice answers, exam submits, controls."""
+
+    def __init__(self, port: int, email: str, template_id: int, seed: int):
+        token, self.user_id = login(port, email)
+        self.client = Client(port, token)
+        self.feed = PracticeFeed(self.client)
+        self.template_id = template_id
+        self.rng = random.Random(seed)
+
+    def run(self, op: str) -> bool:
+        if op == "dashboard":
+            status, _ = self.client.request("GET", f"{API}/dashboard")
+            return status == 200
+        if op == "control":
+            status, _ = self.client.request("GET", f"{API}/bench/control")
+            return status == 200
+        if op == "answer":
+            method, path, body = self.feed.next()
+            status, _ = self.client.request(method, path, body)
+            return status == 201
+        if op == "submit":
+            session_id, _ = prepare_exam(self.client, self.template_id, self.rng)
+            status, _ = self.client.request("POST", f"{API}/exams/sessions/{session_id}/submit", {})
+            return status == 200
+        raise ValueError(op)
+
+
+MIX = (("dashboard", 60), ("answer", 30), ("submit", 5), ("control", 5))
+
+
+def mixed_step(users: list[VirtualUser], rate: float, seconds: float, seed: int) -> dict[str, Any]:
+    """Open loop: operations are due at a fixed rate whether or not earlier ones finished;
+    latency is counted from when an operation was due, so a server that falls behind shows it."""
+    total = max(1, int(rate * seconds))
+    ops = random.Random(seed).choices(
+        [name for name, _ in MIX], weights=[w for _, w in MIX], k=total
+    )
+    samples: list[Sample] = []
+    lock = threading.Lock()
+    counter = iter(range(total))
+    started = time.perf_counter() + 0.05
+
+    def worker(user: VirtualUser) -> None:
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                return
+            due = started + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                ok = user.run(ops[index])
+            except Exception:
+                ok = False
+            sample = Sample(ops[index], (time.perf_counter() - due) * 1000, ok)
+            with lock:
+                samples.append(sample)
+
+    threads = [threading.Thread(target=worker, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    by_op: dict[str, Any] = {}
+    for name, _ in MIX:
+        values = sorted(s.latency_ms for s in samples if s.op == name and s.ok)
+        by_op[name] = {
+            "n": len(values),
+            "errors": sum(1 for s in samples if s.op == name and not s.ok),
+            "p50_ms": round(percentile(values, 50), 2),
+            "p95_ms": round(percentile(values, 95), 2),
+            "p99_ms": round(percentile(values, 99), 2),
+        }
+    every = sorted(s.latency_ms for s in samples if s.ok)
+    return {
+        "target_ops_per_s": rate,
+        "achieved_ops_per_s": round(len(samples) / wall, 1),
+        "errors": sum(1 for s in samples if not s.ok),
+        "p50_ms": round(percentile(every, 50), 2),
+        "p95_ms": round(percentile(every, 95), 2),
+        "p99_ms": round(percentile(every, 99), 2),
+        "ops": by_op,
+    }
+
+
+def mixed_load(args: argparse.Namespace, port: int, template_id: int) -> dict[str, Any]:
+    users = [
+        VirtualUser(port, user_email(10 + i), template_id, args.seed + i)
+        for i in range(args.connections)
+    ]
+    steps = []
+    knee = None
+    for rate in args.rates:
+        step = mixed_step(users, rate, args.step_seconds, args.seed + int(rate))
+        steps.append(step)
+        ok = step["errors"] == 0 and step["p95_ms"] <= KNEE_P95_MS
+        log(
+            f"  {rate:>6.0f} ops/s target: achieved {step['achieved_ops_per_s']:7.1f}, "
+            f"p50 {step['p50_ms']:7.1f}, p95 {step['p95_ms']:8.1f} ms, dashboard p95 "
+            f"{step['ops']['dashboard']['p95_ms']:8.1f} ms, errors {step['errors']}"
+            + ("" if ok else "  <- past the knee")
+        )
+        if not ok:
+            break
+        knee = rate
+        time.sleep(1)
+    for user in users:
+        user.client.close()
+    return {"connections": args.connections, "steps": steps, "knee_ops_per_s": knee}
+
+
+# --- Resilience ---------------------------------------------------------------------------------
+
+
+def resilience(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """A soak at a steady rate on a server of its own with a private Redis; a graceful
+    reload (SIGHUP) and a Redis stop and restart happen meanwhile. Every request must succeed."""
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        return {"skipped": "redis-server not installed"}
+    redis_port = free_port()
+    redis_proc = subprocess.Popen(
+        [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    env = {**env, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    server = start_server(args, env=env, log_path=args.log_dir / "gunicorn-resilience.log")
+    events: list[str] = []
+    try:
+        users = [
+            VirtualUser(server.port, user_email(30 + i), args.template_id, args.seed + i)
+            for i in range(args.connections)
+        ]
+        rate, seconds = args.soak_rate, args.soak_seconds
+
+        def chaos() -> None:
+            nonlocal redis_proc
+            time.sleep(seconds * 0.2)
+            server.reload()
+            events.append(f"{seconds * 0.2:.0f}s: gunicorn SIGHUP (graceful reload)")
+            time.sleep(seconds * 0.2)
+            redis_proc.send_signal(signal.SIGTERM)
+            redis_proc.wait()
+            events.append(f"{seconds * 0.4:.0f}s: Redis stopped")
+            time.sleep(seconds * 0.3)
+            redis_proc = subprocess.Popen(
+                [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
+                stdout=subprocess.DEVNULL,
+            )
+            events.append(f"{seconds * 0.7:.0f}s: Redis started again")
+
+        thread = threading.Thread(target=chaos)
+        thread.start()
+        step = mixed_step(users, rate, seconds, args.seed)
+        thread.join()
+        for user in users:
+            user.client.close()
+    finally:
+        server.stop()
+        if redis_proc.poll() is None:
+            redis_proc.send_signal(signal.SIGTERM)
+            redis_proc.wait()
+    log(
+        f"  soak {rate} ops/s for {seconds} s: errors {step['errors']}, p95 {step['p95_ms']} ms; "
+        + "; ".join(events)
+    )
+    return {"rate": rate, "seconds": seconds, "events": events, **step}
+
+
+# --- Verdicts -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    figure: str
+    value: float | None
+    unit: str
+    ratio: float | None
+    ratio_to: str
+    goal: str
+    passed: bool | None
+
+
+def verdicts(
+    figures: dict[str, dict[str, Any]],
+    mixed: dict[str, Any] | None,
+    soak: dict[str, Any] | None,
+    other_tier: dict[str, Any] | None,
+) -> list[Verdict]:
+    bare = figures["control (bare)"]["p50_ms"]
+    cached = figures["control (auth + cached JSON)"]["p50_ms"]
+    rows: list[Verdict] = []
+
+    def row(
+        name: str,
+        key: str,
+        goal: str,
+        check: Callable[[float, float], bool] | None,
+        base: float = bare,
+        base_name: str = "bare",
+    ) -> None:
+        f = figures[name]
+        value = f[key]
+        ratio = value / base if base else None
+        passed = None if check is None else bool(check(value, ratio or 0) and f["errors"] == 0)
+        rows.append(
+            Verdict(f"{name} {key[:3].upper()}", value, "ms", ratio, base_name, goal, passed)
+        )
+
+    row("control (bare)", "p50_ms", "(reference)", None)
+    row("control (auth + cached JSON)", "p50_ms", "(reference)", None)
+    row(
+        "dashboard hit (1000 answers)",
+        "p50_ms",
+        f"<= {GOAL_HIT_VS_CACHED}x cached control",
+        lambda v, r: r <= GOAL_HIT_VS_CACHED,
+        base=cached,
+        base_name="cached",
+    )
+    miss = "dashboard miss (1000 answers)"
+    row(
+        miss,
+        "p50_ms",
+        f"<= {GOAL_MISS_VS_BARE}x bare and <= {GOAL_MISS_P50_MS} ms",
+        lambda v, r: r <= GOAL_MISS_VS_BARE and v <= GOAL_MISS_P50_MS,
+    )
+    row(miss, "p95_ms", f"<= {GOAL_MISS_P95_MS} ms", lambda v, r: v <= GOAL_MISS_P95_MS)
+    small, big = figures["dashboard miss (100 answers)"], figures["dashboard miss (50000 answers)"]
+    flat = big["p50_ms"] / small["p50_ms"] if small["p50_ms"] else None
+    rows.append(
+        Verdict(
+            "dashboard miss P50, 50k vs 100 answers",
+            flat,
+            "x",
+            None,
+            "",
+            f"<= {GOAL_FLAT}x",
+            flat is not None and flat <= GOAL_FLAT,
+        )
+    )
+    row("categories", "p50_ms", "(no goal)", None)
+    row(
+        "practice answer POST",
+        "p50_ms",
+        f"<= {GOAL_ANSWER_VS_BARE}x bare and <= {GOAL_ANSWER_P50_MS} ms",
+        lambda v, r: r <= GOAL_ANSWER_VS_BARE and v <= GOAL_ANSWER_P50_MS,
+    )
+    row(
+        "exam submit (180 answers)",
+        "p50_ms",
+        f"<= {GOAL_SUBMIT_P50_MS} ms",
+        lambda v, r: v <= GOAL_SUBMIT_P50_MS,
+    )
+    row(
+        "exam submit (180 answers)",
+        "p95_ms",
+        f"<= {GOAL_SUBMIT_P95_MS} ms",
+        lambda v, r: v <= GOAL_SUBMIT_P95_MS,
+    )
+    if other_tier is not None:
+        value = figures[miss]["p50_ms"] / other_tier["p50_ms"]
+        rows.append(
+            Verdict(
+                f"dashboard miss P50, this tier vs tier {other_tier['tier']}",
+                value,
+                "x",
+                None,
+                "",
+                f"<= {GOAL_FLAT}x",
+                value <= GOAL_FLAT,
+            )
+        )
+    if mixed is not None:
+        best = None
+        for step in mixed["steps"]:
+            if (
+                step["errors"] == 0
+                and step["ops"]["dashboard"]["p95_ms"] <= GOAL_MIXED_DASHBOARD_P95_MS
+            ):
+                best = max(best or 0, step["achieved_ops_per_s"])
+        rows.append(
+            Verdict(
+                "mixed: ops/s with dashboard P95 <= 100 ms, 0 errors",
+                best,
+                "ops/s",
+                None,
+                "",
+                f">= {GOAL_MIXED_RPS:.0f}",
+                best is not None and best >= GOAL_MIXED_RPS,
+            )
+        )
+        rows.append(
+            Verdict(
+                "mixed: knee (P95 <= 600 ms, 0 errors)",
+                mixed["knee_ops_per_s"],
+                "ops/s",
+                None,
+                "",
+                "(reported)",
+                None,
+            )
+        )
+    if soak is not None and "errors" in soak:
+        rows.append(
+            Verdict(
+                "soak with reload + Redis stop: failed requests",
+                soak["errors"],
+                "",
+                None,
+                "",
+                "0",
+                soak["errors"] == 0,
+            )
+        )
+    return rows
+
+
+def print_table(rows: list[Verdict]) -> None:
+    header = f"{'figure':<52} {'value':>10} {'ratio':>9}  {'goal':<34} result"
+    log("")
+    log(header)
+    log("-" * len(header))
+    for r in rows:
+        value = (
+            "-"
+            if r.value is None
+            else (
+                f"{r.value:.2f} {r.unit}" if isinstance(r.value, float) else f"{r.value} {r.unit}"
+            )
+        )
+        ratio = "" if r.ratio is None else f"{r.ratio:.1f}x {r.ratio_to}"
+        result = "" if r.passed is None else ("PASS" if r.passed else "FAIL")
+        log(f"{r.figure:<52} {value:>10} {ratio:>9}  {r.goal:<34} {result}")
+
+
+def previous_other_tier(tier: str) -> dict[str, Any] | None:
+    if not RESULTS.exists():
+        return None
+    for path in sorted(RESULTS.glob("*.json"), reverse=True):
+        with contextlib.suppress(ValueError, KeyError, OSError):
+            data = json.loads(path.read_text())
+            if data["meta"]["tier"] != tier:
+                miss = data["figures"]["dashboard miss (1000 answers)"]
+                return {"tier": data["meta"]["tier"], "p50_ms": miss["p50_ms"], "file": path.name}
+    return None
+
+
+def git_commit() -> str:
+    with contextlib.suppress(Exception):
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    return ""
+
+
+@contextlib.contextmanager
+def running_server(args: argparse.Namespace, env: dict[str, str]) -> Iterator[Server]:
+    server = start_server(args, env=env, log_path=args.log_dir / "gunicorn.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    ensure_database(args.database_url)
+    shape = dataset_shape(args.database_url)
+    if shape["users"] == 0:
+        log("no bench dataset in the bench database: building tier S")
+        args.tier = "S"
+        build_data(args)
+        shape = dataset_shape(args.database_url)
+    tier = "M" if shape["users"] > 10_000 else "S"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    args.log_dir = RESULTS / f"{stamp}-logs"
+    args.log_dir.mkdir(exist_ok=True)
+    pinned = cpu_count() >= 2 and not args.no_pin
+    if pinned and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.client_cpu})
+    keys = RedisKeys(args.redis_url)
+    keys.flush()
+    env = server_env(args)
+    load_before = os.getloadavg()
+    log(
+        f"tier {tier}: {shape['users']:,} bench users, ~{shape['facts']:,} answer facts; "
+        f"server on CPU {args.server_cpu if pinned else 'any'}, load generator on CPU "
+        f"{args.client_cpu if pinned else 'any'}; load average {load_before[0]:.2f}"
+    )
+    mixed = soak = None
+    with running_server(args, env) as server:
+        log(f"gunicorn {args.worker_class} x{args.workers} on port {server.port}")
+        log("one connection, one endpoint at a time (latencies in ms):")
+        figures, context = single_connection_figures(args, server.port, keys)
+        args.template_id = context["exam_template_id"]
+        if not args.no_mixed:
+            log(f"mixed load over {args.connections} connections ({MIX}):")
+            mixed = mixed_load(args, server.port, args.template_id)
+    if args.resilience:
+        log("resilience soak:")
+        soak = resilience(args, env)
+    keys.flush()
+    other = previous_other_tier(tier)
+    rows = verdicts(figures, mixed, soak, other)
+    print_table(rows)
+    result = {
+        "meta": {
+            "timestamp": stamp,
+            "tier": tier,
+            "seed": args.seed,
+            "commit": git_commit(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "pinned": pinned,
+            "worker_class": args.worker_class,
+            "workers": args.workers,
+            "requests_per_figure": args.requests,
+            "warmup": args.warmup,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "dataset": shape,
+            "compared_with": other,
+            **context,
+        },
+        "figures": figures,
+        "mixed": mixed,
+        "resilience": soak,
+        "verdicts": [r.__dict__ for r in rows],
+    }
+    path = RESULTS / f"{stamp}.json"
+    path.write_text(json.dumps(result, indent=2, default=str))
+    log(f"\nresults: {path.relative_to(ROOT)} (server log: {args.log_dir.relative_to(ROOT)})")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["run", "data"], nargs="?", default="run")
+    parser.add_argument("--tier", choices=["S", "M"], default=os.environ.get("BENCH_TIER", "S"))
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "42")))
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument("--requests", type=int, default=2000, help="measured requests per figure")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--submits", type=int, default=20, help="measured exam submits")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=1, help="gthread only")
+    parser.add_argument("--server-cpu", type=int, default=1)
+    parser.add_argument("--client-cpu", type=int, default=0)
+    parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument("--no-mixed", action="store_true")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--rates",
+        type=lambda s: [float(x) for x in s.split(",")],
+        default=[50, 100, 150, 200, 250, 300, 400, 500],
+        help="mixed-load steps, operations per second",
+    )
+    parser.add_argument("--step-seconds", type=float, default=8.0)
+    parser.add_argument("--resilience", action="store_true", help="also run the soak")
+    parser.add_argument("--soak-rate", type=float, default=60.0)
+    parser.add_argument("--soak-seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    if args.command == "data":
+        build_data(args)
+        return 0
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
