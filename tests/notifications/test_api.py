@@ -96,9 +96,9 @@ def test_list_query_count_does_not_grow_with_page_size(
 ) -> None:
     for _ in range(30):
         NotificationFactory(user=user)
-    with django_assert_max_num_queries(6):  # type: ignore[operator]
+    with django_assert_max_num_queries(5):  # type: ignore[operator]
         small = user_client.get(LIST, {"page_size": 2})
-    with django_assert_max_num_queries(6):  # type: ignore[operator]
+    with django_assert_max_num_queries(5):  # type: ignore[operator]
         large = user_client.get(LIST, {"page_size": 30})
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) == 30
