@@ -15,3 +15,8 @@ class AnalyticsConfig(AppConfig):
             on_answers_recorded, sender=AnsweredQuestion, dispatch_uid="analytics.record_answers"
         )
         set_progress_provider(category_progress_for)
+
+        from apps.accounts.personal_data import register_exporter
+        from apps.analytics.selectors import personal_data
+
+        register_exporter("analytics", lambda user_id: personal_data(user_id=user_id))

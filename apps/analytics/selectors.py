@@ -13,7 +13,13 @@ from typing import Any, Literal
 from django.db.models import Count, Q, Sum
 
 from apps.analytics.localtime import days_between, month_bounds, today_in, week_start, zone_of
-from apps.analytics.models import CategoryProgress, DailyActivity
+from apps.analytics.models import (
+    AnswerFact,
+    CategoryProgress,
+    DailyActivity,
+    HeartbeatLog,
+    LearnerState,
+)
 from apps.taxonomy.models import Category
 
 StudyRange = Literal["week", "month"]
@@ -248,3 +254,59 @@ def weekly_study_seconds(*, user: Any, now: datetime | None = None) -> tuple[int
         (sums["this_answer"] or 0) + (sums["this_reading"] or 0),
         (sums["last_answer"] or 0) + (sums["last_reading"] or 0),
     )
+
+
+# --- Personal data (GDPR export) -----------------------------------------------------------
+
+
+def personal_data(*, user_id: int) -> dict[str, Any]:
+    """Everything analytics holds about the user, JSON-ready: the answer record, heartbeats,
+    the daily and per-category aggregates and the learner state. Five queries."""
+    state = LearnerState.objects.filter(user_id=user_id).first()
+    return {
+        "answers": [
+            {
+                "question_id": f.question_id,
+                "category_id": f.category_id,
+                "source": f.source,
+                "source_id": f.source_id,
+                "is_correct": f.is_correct,
+                "time_spent_sec": f.time_spent_sec,
+                "counted_time_sec": f.counted_time_sec,
+                "answered_at": f.answered_at.isoformat(),
+                "local_date": f.local_date.isoformat(),
+            }
+            for f in AnswerFact.objects.filter(user_id=user_id).order_by("answered_at", "id")
+        ],
+        "heartbeats": [
+            {"at": h.at.isoformat(), "local_date": h.local_date.isoformat(), "seconds": h.seconds}
+            for h in HeartbeatLog.objects.filter(user_id=user_id).order_by("at", "id")
+        ],
+        "daily_activity": [
+            {
+                "date": d.date.isoformat(),
+                "answered": d.answered,
+                "correct": d.correct,
+                "time_spent_sec": d.time_spent_sec,
+                "reading_sec": d.reading_sec,
+            }
+            for d in DailyActivity.objects.filter(user_id=user_id).order_by("date")
+        ],
+        "category_progress": [
+            {
+                "category_id": p.category_id,
+                "answered": p.answered,
+                "correct": p.correct,
+                "last_practiced_at": p.last_practiced_at.isoformat(),
+            }
+            for p in CategoryProgress.objects.filter(user_id=user_id).order_by("category_id")
+        ],
+        "learner_state": None
+        if state is None
+        else {
+            "last_heartbeat_at": state.last_heartbeat_at.isoformat()
+            if state.last_heartbeat_at
+            else None,
+            "touched_at": state.touched_at.isoformat() if state.touched_at else None,
+        },
+    }

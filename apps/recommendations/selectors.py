@@ -128,3 +128,19 @@ def suggested_topics(
         now=now,
         limit=limit,
     )
+
+
+def personal_data(*, user_id: int) -> dict[str, Any]:
+    """The user's topic dismissals (the only rows recommendations stores), JSON-ready."""
+    return {
+        "topic_dismissals": [
+            {
+                "category_id": d.category_id,
+                "category_slug": d.category.slug,
+                "dismissed_at": d.dismissed_at.isoformat(),
+            }
+            for d in TopicDismissal.objects.filter(user_id=user_id)
+            .select_related("category")
+            .order_by("dismissed_at", "id")
+        ]
+    }

@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/reset-password", views.ResetPasswordView.as_view(), name="auth-reset-password"),
     path("auth/change-password", views.ChangePasswordView.as_view(), name="auth-change-password"),
     path("me", views.MeView.as_view(), name="me"),
+    path("me/export", views.ExportView.as_view(), name="me-export"),
     path("me/devices", views.DeviceListView.as_view(), name="device-list"),
     path("me/devices/<int:device_id>", views.DeviceView.as_view(), name="device-revoke"),
 ]

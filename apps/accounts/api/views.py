@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.views import APIView
 
-from apps.accounts import selectors, services
+from apps.accounts import personal_data, selectors, services
 from apps.accounts.api import serializers as s
 from apps.accounts.models import AuthSession, User
 from apps.accounts.tokens import rotate_refresh_token
@@ -318,3 +318,42 @@ class DeviceView(APIView):
             user=_user(request), device_id=device_id, ip_address=client_ip(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExportView(APIView):
+    throttle_classes = (UserRateThrottle, ScopedRateThrottle)
+    throttle_scope = "export"
+
+    @extend_schema(
+        tags=ME_TAG,
+        summary="Download every personal datum (GDPR export)",
+        description=(
+            "One JSON document with everything held about the caller: `account`, `profile`, "
+            "`devices` (never their tokens), `login_failures`, `audit_events` about the caller "
+            "(secrets redacted, other people never named) and one key per app section "
+            "(`practice`, `exams`, `analytics`, `recommendations`, `notifications`). Nothing "
+            "about anyone else. Throttled (scope `export`); every export is audited."
+        ),
+        responses={
+            200: inline_serializer(
+                name="PersonalDataExport",
+                fields={
+                    "format": serializers.CharField(),
+                    "exported_at": serializers.DateTimeField(),
+                    "account": serializers.DictField(),
+                    "profile": serializers.DictField(allow_null=True),
+                    "devices": serializers.ListField(child=serializers.DictField()),
+                    "login_failures": serializers.ListField(child=serializers.DictField()),
+                    "audit_events": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **error_responses(401, 429),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        user = _user(request)
+        document = personal_data.export_personal_data(user=user)
+        personal_data.record_export(user=user, ip_address=client_ip(request))
+        response = Response(document)
+        response["Content-Disposition"] = 'attachment; filename="openmrcs-personal-data.json"'
+        return response

@@ -1,0 +1,192 @@
+"""The GDPR export: every personal datum held about one user, as one JSON-ready document.
+
+``accounts`` is the lowest layer and may not import the apps above it, so each of them
+registers an *exporter* for its own rows in its ``AppConfig.ready()``::
+
+    from apps.accounts.personal_data import register_exporter
+    register_exporter("practice", lambda user_id: selectors.personal_data(user_id=user_id))
+
+An exporter takes the user's id and returns JSON-ready data about that user only. The document
+holds the account, the profile, the devices (never their tokens), the login failures recorded
+for the address, the audit events about the user (secrets redacted, other people never named)
+and one key per registered section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import AuthSession, LoginFailure, Profile, User
+from apps.audit.models import AuditEvent
+from apps.audit.services import record_event
+
+EXPORT_FORMAT = "openmrcs-personal-data/1"
+
+# Keys the document itself uses; a section may not take one of them.
+CORE_KEYS = frozenset(
+    {
+        "format",
+        "exported_at",
+        "account",
+        "profile",
+        "devices",
+        "login_failures",
+        "audit_events",
+    }
+)
+
+_SECRET_MARKERS = ("password", "token", "secret", "otp", "refresh", "access", "key", "jti")
+
+Exporter = Callable[[int], Any]
+_exporters: dict[str, Exporter] = {}
+
+
+def register_exporter(name: str, fn: Exporter) -> None:
+    """Adds a section ``name`` to every export, filled by ``fn(user_id)``.
+
+    Registering the same name again replaces the exporter (``ready()`` may run more than once in
+    tests); a name the document itself uses is refused.
+    """
+    if not name or name in CORE_KEYS:
+        raise ValueError(f"{name!r} cannot be used as an export section name.")
+    _exporters[name] = fn
+
+
+def registered_sections() -> list[str]:
+    """The names of the registered sections, in registration order."""
+    return list(_exporters)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _redact(value: Any) -> Any:
+    """Audit values are scrubbed when written; this second pass keeps secrets out even of rows
+    written before that rule, or by code that bypassed it."""
+    if isinstance(value, dict):
+        return {
+            key: "[redacted]"
+            if any(marker in str(key).lower() for marker in _SECRET_MARKERS)
+            else _redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value
+
+
+def _account(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "role": user.role,
+        "is_email_verified": user.is_email_verified,
+        "is_active": user.is_active,
+        "date_joined": _iso(user.date_joined),
+        "last_login": _iso(user.last_login),
+    }
+
+
+def _profile(user: User) -> dict[str, Any] | None:
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return None
+    return {
+        "display_name": profile.display_name,
+        "avatar": profile.avatar,
+        "timezone": profile.timezone,
+        "prefers_explanations": profile.prefers_explanations,
+        "updated_at": _iso(profile.updated_at),
+    }
+
+
+def _devices(user: User) -> list[dict[str, Any]]:
+    """Every device session, live or ended; the refresh token id is never included."""
+    return [
+        {
+            "id": s.pk,
+            "user_agent": s.user_agent,
+            "ip_address": s.ip_address,
+            "created_at": _iso(s.created_at),
+            "last_used_at": _iso(s.last_used_at),
+            "expires_at": _iso(s.expires_at),
+            "revoked_at": _iso(s.revoked_at),
+        }
+        for s in AuthSession.objects.filter(user=user).order_by("created_at", "id")
+    ]
+
+
+def _login_failures(user: User) -> list[dict[str, Any]]:
+    return [
+        {"occurred_at": _iso(f.occurred_at), "ip_address": f.ip_address}
+        for f in LoginFailure.objects.filter(email=user.email).order_by("occurred_at", "id")
+    ]
+
+
+def audit_events_about(*, user_id: int) -> list[dict[str, Any]]:
+    """Audit events whose subject is the user, or which the user caused.
+
+    Other people are never named: the actor is ``"self"``, ``"staff"`` or ``"system"``, and the
+    before and after values of events the user caused to someone else are left out.
+    """
+    events = AuditEvent.objects.filter(Q(subject_user_id=user_id) | Q(actor_id=user_id)).order_by(
+        "occurred_at", "id"
+    )
+    rows = []
+    for e in events:
+        about_user = e.subject_user_id == user_id
+        if e.actor_id == user_id:
+            actor = "self"
+        elif e.actor_id is None and e.actor_label in ("", "system"):
+            actor = "system"
+        else:
+            actor = "staff"
+        rows.append(
+            {
+                "occurred_at": _iso(e.occurred_at),
+                "kind": e.kind,
+                "action": e.action,
+                "actor": actor,
+                "target_type": e.target_type,
+                "target_id": e.target_id,
+                "before": _redact(e.before) if about_user else None,
+                "after": _redact(e.after) if about_user else None,
+                # A staff member's address is theirs, not the user's.
+                "ip_address": e.ip_address if actor != "staff" else None,
+            }
+        )
+    return rows
+
+
+def export_personal_data(*, user: User) -> dict[str, Any]:
+    """The whole export for ``user``: core keys plus one key per registered section."""
+    document: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(timezone.now()),
+        "account": _account(user),
+        "profile": _profile(user),
+        "devices": _devices(user),
+        "login_failures": _login_failures(user),
+        "audit_events": audit_events_about(user_id=user.pk),
+    }
+    for name, fn in _exporters.items():
+        document[name] = fn(user.pk)
+    return document
+
+
+def record_export(*, user: User, ip_address: str | None = None) -> None:
+    """Audits that the user downloaded their data."""
+    record_event(
+        kind=AuditEvent.Kind.DATA,
+        action="account.export",
+        actor=user,
+        target=user,
+        subject_user_id=user.pk,
+        after={"sections": registered_sections()},
+        ip_address=ip_address,
+    )
