@@ -1,0 +1,226 @@
+"""Schema-driven fuzzing of every operation, as a candidate and as staff.
+
+The schema is the one drf-spectacular serves; schemathesis generates requests from it and sends
+them to the Django WSGI application with a real Bearer token, against the test database with
+real commits (``transactional_db``). Every response must not be a server error and must match
+the documented schema, and no candidate response may carry an answer key (``is_correct``,
+``correct_option_ids``, ``explanation``) except the ones that exist to reveal it after the
+candidate answered or submitted. Counts are printed at the end of the run (fuzz_report).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from rest_framework.throttling import SimpleRateThrottle
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from apps.accounts.models import Role
+from apps.accounts.tokens import issue_tokens_for
+from apps.exams.services.starting import start_exam_session
+from apps.notifications.services.inbox import notify_user
+from apps.practice import services as practice
+from tests.accounts.factories import UserFactory
+from tests.trust.data import key_of, make_content
+from tests.trust.fuzz_report import FUZZ_STATS
+
+MAX_EXAMPLES = 12
+
+ANSWER_KEYS = frozenset({"is_correct", "correct_option_ids", "explanation"})
+# Responses whose purpose is to reveal the key: after an answer, after submission, or the
+# candidate's own answered history in the GDPR export.
+MAY_REVEAL_KEY = frozenset(
+    {
+        "POST /api/v1/practice/sessions/{session_id}/attempts",
+        "POST /api/v1/exams/sessions/{session_id}/submit",
+        "GET /api/v1/exams/sessions/{session_id}/review",
+        "GET /api/v1/me/export",
+    }
+)
+ANSWERED_SUBTREES = frozenset({"attempt"})
+# Operations whose response schema check is switched off, and why (listed in docs/security.md).
+SCHEMA_CHECK_EXCLUDED: dict[str, str] = {}
+
+
+def _openapi() -> dict[str, Any]:
+    raw = SchemaGenerator().get_schema(request=None, public=True)
+    loaded: dict[str, Any] = json.loads(json.dumps(raw, default=str))
+    return loaded
+
+
+SCHEMA = schemathesis.openapi.from_dict(_openapi())
+OPERATIONS = {
+    op.label: op
+    for op in (result.ok() for result in SCHEMA.get_all_operations())  # type: ignore[union-attr]
+}
+WSGI = get_wsgi_application()
+
+
+@dataclass
+class World:
+    """Real objects for path parameters, so that fuzzing reaches more than 404s."""
+
+    token: str
+    ids: dict[tuple[str, str], Any]
+
+
+def _walk_keys(value: Any, *, skip: frozenset[str] = frozenset()) -> set[str]:
+    """Every key in a JSON document, except inside the values of keys in ``skip``."""
+    if isinstance(value, dict):
+        found = set(value)
+        for key, item in value.items():
+            if key not in skip:
+                found |= _walk_keys(item, skip=skip)
+        return found
+    if isinstance(value, list):
+        found = set()
+        for item in value:
+            found |= _walk_keys(item, skip=skip)
+        return found
+    return set()
+
+
+def no_answer_key_before_submission(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A candidate never sees which option is right before answering or submitting."""
+    if case.operation.label in MAY_REVEAL_KEY:
+        return None
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        return None
+    # A practice question the candidate already answered carries that answer's feedback under
+    # ``attempt``; everywhere else (options, open exam papers) the key must be absent.
+    skip = ANSWERED_SUBTREES if case.operation.path.startswith("/api/v1/practice/") else frozenset()
+    leaked = _walk_keys(body, skip=skip) & ANSWER_KEYS
+    if leaked:
+        FUZZ_STATS["leaks"] += 1
+        raise AssertionError(f"answer key fields {sorted(leaked)} in {case.operation.label}")
+    return True
+
+
+def _world(role: str) -> World:
+    bank = make_content()
+    user = UserFactory(role=role, is_staff=role != Role.USER)
+    session = practice.create_practice_session(user=user, question_count=3)
+    first = session.question_ids[0]
+    practice.record_practice_answer(
+        user=user,
+        session_id=session.pk,
+        question_id=first,
+        selected_option_ids=key_of(first),
+        time_spent_sec=10,
+    )
+    practice.set_question_flag(user=user, question_id=first, note="a note")
+    exam = start_exam_session(user=user, template_id=bank.template.pk).session  # left open
+    notification = notify_user(user=user, title="Hello")
+    other_device = issue_tokens_for(user=user)
+    from apps.accounts.tokens import decode_refresh_token
+
+    token = issue_tokens_for(user=user)["access"]
+    return World(
+        token=token,
+        ids={
+            ("/practice/sessions/", "session_id"): session.pk,
+            ("/exams/sessions/", "session_id"): exam.pk,
+            ("/practice/flags/", "question_id"): first,
+            ("/notifications/", "notification_id"): notification.pk if notification else 0,
+            ("/categories/", "slug"): bank.categories[0].slug,
+            ("/questions/", "id"): first,
+            ("/me/devices/", "device_id"): decode_refresh_token(other_device["refresh"])["sid"],
+        },
+    )
+
+
+def _use_real_ids(case: Any, world: World) -> None:
+    path = case.operation.path
+    for (prefix, name), value in world.ids.items():
+        if prefix in path and case.path_parameters and name in case.path_parameters:
+            case.path_parameters[name] = value
+
+
+@pytest.fixture
+def fast_throttles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Throttles would answer most generated requests with 429; they have their own tests."""
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        dict.fromkeys(
+            ("anon", "user", "login", "register", "password_reset", "export", "import"),
+            "100000/min",
+        ),
+    )
+
+
+ROLES = {"candidate": Role.USER, "editor": Role.EDITOR}
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_fuzz_operation(role: str, label: str, transactional_db: Any, fast_throttles: None) -> None:
+    operation = OPERATIONS[label]
+    world = _world(ROLES[role])
+    headers = {"Authorization": f"Bearer {world.token}"}
+    checks: list[Any] = [not_a_server_error]
+    if label not in SCHEMA_CHECK_EXCLUDED:
+        checks.append(response_schema_conformance)
+    if role == "candidate":
+        checks.append(no_answer_key_before_submission)
+    FUZZ_STATS["operations"] += 1
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        derandomize=True,
+    )
+    @given(case=operation.as_strategy(), real_ids=st.booleans())
+    def run(case: Any, real_ids: bool) -> None:
+        if real_ids:
+            _use_real_ids(case, world)
+        response = case.call(app=WSGI, headers=headers)
+        FUZZ_STATS["requests"] += 1
+        if response.status_code >= 500:
+            FUZZ_STATS["server_errors"] += 1
+        try:
+            case.validate_response(response, checks=checks, headers=headers)
+        except FailureGroup as group:
+            if any("schema" in type(f).__name__.lower() for f in group.exceptions):
+                FUZZ_STATS["schema_violations"] += 1
+            raise
+
+    run()
+
+
+def test_the_checks_can_fail(transactional_db: Any) -> None:
+    """The fuzzing proves something only if its checks fire: a response that breaks the schema
+    and one that carries an answer key are both caught."""
+    broken = _openapi()
+    me = broken["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]
+    me["schema"] = {"type": "object", "required": ["not_a_field"]}
+    operation = schemathesis.openapi.from_dict(broken)["/api/v1/me"]["GET"]
+    user = UserFactory()
+    headers = {"Authorization": f"Bearer {issue_tokens_for(user=user)['access']}"}
+    case = operation.Case()
+    response = case.call(app=WSGI, headers=headers)
+    assert response.status_code == 200
+    with pytest.raises(FailureGroup):
+        case.validate_response(response, checks=[response_schema_conformance], headers=headers)
+
+    leaky = OPERATIONS["GET /api/v1/me"].Case()
+    fake = type("R", (), {"content": b'{"options": [{"id": 1, "is_correct": true}]}'})()
+    before = FUZZ_STATS["leaks"]
+    with pytest.raises(AssertionError):
+        no_answer_key_before_submission(None, fake, leaky)
+    FUZZ_STATS["leaks"] = before  # a staged leak is not one found
