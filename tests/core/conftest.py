@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from django.test import override_settings
 
 CLOSED_REDIS_CACHES = {
     "default": {
@@ -21,7 +20,10 @@ CLOSED_REDIS_CACHES = {
 
 
 @pytest.fixture
-def closed_cache() -> Iterator[None]:
-    """Points the cache at a closed port, with a fresh connection (Redis is "down")."""
-    with override_settings(CACHES=CLOSED_REDIS_CACHES):
-        yield
+def closed_cache(settings: Any) -> None:
+    """Points the cache at a closed port, with a fresh connection (Redis is "down").
+
+    Goes through pytest-django's ``settings`` fixture so that it unwinds in the right order
+    with any other setting a test changes (a separate override_settings would be restored
+    out of order and leave the dead cache in place for later tests)."""
+    settings.CACHES = CLOSED_REDIS_CACHES

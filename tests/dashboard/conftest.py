@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import override_settings
 
 from apps.taxonomy.models import Category
 from tests.taxonomy.factories import CategoryFactory
@@ -26,20 +24,19 @@ def dead_cache(*, ignore_exceptions: bool) -> dict[str, Any]:
     }
 
 
+# Both go through pytest-django's ``settings`` fixture so they unwind in order with any other
+# setting a test changes.
 @pytest.fixture
-def redis_down() -> Iterator[None]:
+def redis_down(settings: Any) -> None:
     """Redis unreachable, configured as in production (errors are logged, reads miss)."""
-    with override_settings(CACHES=dead_cache(ignore_exceptions=True)):
-        yield
+    settings.CACHES = dead_cache(ignore_exceptions=True)
 
 
 @pytest.fixture
-def redis_down_raising() -> Iterator[None]:
+def redis_down_raising(settings: Any) -> None:
     """Redis unreachable and every cache call raising: the dashboard's own guards must hold."""
-    with override_settings(
-        CACHES=dead_cache(ignore_exceptions=False), DJANGO_REDIS_IGNORE_EXCEPTIONS=False
-    ):
-        yield
+    settings.DJANGO_REDIS_IGNORE_EXCEPTIONS = False
+    settings.CACHES = dead_cache(ignore_exceptions=False)
 
 
 @pytest.fixture
