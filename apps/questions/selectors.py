@@ -54,6 +54,21 @@ def questions_for_display(*, question_ids: Iterable[int]) -> list[Question]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def option_ids_by_question(*, question_ids: Iterable[int]) -> dict[int, list[int]]:
+    """``{question_id: [option id, ...]}`` with each question's options in display order (as
+    :func:`questions_for_display` gives them), in one light query; questions without options
+    are left out."""
+    options: dict[int, list[int]] = {}
+    rows = (
+        AnswerOption.objects.filter(question_id__in=list(question_ids))
+        .order_by("question_id", "order", "id")
+        .values_list("question_id", "id")
+    )
+    for question_id, option_id in rows:
+        options.setdefault(question_id, []).append(option_id)
+    return options
+
+
 def question_categories(*, question_ids: Iterable[int]) -> dict[int, int]:
     """``{question_id: category_id}`` in one query."""
     return dict(Question.objects.filter(id__in=list(question_ids)).values_list("id", "category_id"))
