@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
@@ -13,6 +14,11 @@ from django.http import HttpRequest
 
 from apps.accounts.models import AuthSession, LoginFailure, Profile, User
 from apps.accounts.tokens import revoke_sessions
+from apps.audit.models import AuditEvent
+from apps.audit.services import record_event
+
+# Changes to these fields are recorded in the audit trail with before and after values.
+AUDITED_USER_FIELDS = ("role", "is_staff", "is_superuser", "is_active")
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -87,6 +93,64 @@ class UserAdmin(BaseUserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         Profile.objects.get_or_create(user=obj)
+        changed = [name for name in AUDITED_USER_FIELDS if name in form.changed_data]
+        if change and not changed:
+            return
+        fields = changed if change else list(AUDITED_USER_FIELDS)
+        record_event(
+            kind=AuditEvent.Kind.CONTENT,
+            action="accounts.user.roles_changed" if change else "accounts.user.created_by_staff",
+            actor=request.user,
+            target=obj,
+            subject_user_id=obj.pk,
+            before={name: form.initial.get(name) for name in fields} if change else None,
+            after={name: getattr(obj, name) for name in fields},
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        """Django's password form; a password set by staff also logs the user out everywhere
+        and is audited (without any trace of the password)."""
+        target = self.get_object(request, unquote(id))
+        before = target.password if target is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if request.method != "POST" or target is None:
+            return response
+        target.refresh_from_db(fields=["password"])
+        if target.password != before:
+            ip_address = request.META.get("REMOTE_ADDR")
+            revoke_sessions(
+                user=target,
+                reason="password_set_by_staff",
+                actor=request.user,
+                ip_address=ip_address,
+            )
+            record_event(
+                kind=AuditEvent.Kind.SECURITY,
+                action="accounts.user.password_set_by_staff",
+                actor=request.user,
+                target=target,
+                subject_user_id=target.pk,
+                after={"usable": target.has_usable_password()},
+                ip_address=ip_address,
+            )
+        return response
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        before = sorted(form.instance.groups.values_list("name", flat=True)) if change else []
+        super().save_related(request, form, formsets, change)
+        after = sorted(form.instance.groups.values_list("name", flat=True))
+        if before != after:
+            record_event(
+                kind=AuditEvent.Kind.CONTENT,
+                action="accounts.user.groups_changed",
+                actor=request.user,
+                target=form.instance,
+                subject_user_id=form.instance.pk,
+                before={"groups": before},
+                after={"groups": after},
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
 
 
 @admin.register(AuthSession)
