@@ -132,3 +132,20 @@ def test_prune_age_is_a_setting(user: User, settings: object) -> None:
     now = timezone.now()
     NotificationFactory(user=user, is_read=True, read_at=now - timedelta(days=11))
     assert services.prune_read_notifications(now=now) == 1
+
+
+# --- Personal data ---------------------------------------------------------------------------
+
+
+def test_personal_data_holds_only_the_users_rows(user: User, other_user: User) -> None:
+    mine = NotificationFactory(user=user, title="Mine")
+    NotificationFactory(user=other_user, title="Theirs")
+    services.update_preferences(user=user, changes={"email_reminders": False})
+
+    data = selectors.personal_data(user_id=user.pk)
+
+    assert [n["id"] for n in data["notifications"]] == [mine.pk]
+    assert data["notifications"][0]["title"] == "Mine"
+    assert data["preferences"]["email_reminders"] is False
+    assert data["messages_sent"] == []
+    assert selectors.personal_data(user_id=other_user.pk)["preferences"] is None
