@@ -177,7 +177,12 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "apps.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "apps.accounts.passwords.BreachedPasswordValidator"},
 ]
+# Breached passwords: a bundled offline list always; the HIBP range API only when enabled.
+HIBP_ONLINE = env.bool("HIBP_ONLINE", default=False)
+HIBP_API_URL = env("HIBP_API_URL", default="https://api.pwnedpasswords.com")
+HIBP_TIMEOUT_SECONDS = env.float("HIBP_TIMEOUT_SECONDS", default=2.0)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",

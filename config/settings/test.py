@@ -17,6 +17,7 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SEED_PRINT_CREDENTIALS = False
+HIBP_ONLINE = False  # tests never leave the machine; the online check has its own server
 # Throttles are exercised by dedicated tests that set their own rates.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
