@@ -12,6 +12,9 @@ from rest_framework.test import APIClient
 from apps.accounts.models import Role, User
 from tests.accounts.factories import UserFactory
 
+# Reliability figures (faults, concurrency, fuzzing, ASVS) printed at the end of the run.
+pytest_plugins = ["tests.reliability_report"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
