@@ -10,11 +10,14 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from apps.core.observability.celery_signals import connect_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("openmrcs")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+connect_celery_signals(app)  # task outcome metrics; tracing in each worker process
 
 app.conf.beat_schedule = {
     "flush-expired-tokens": {

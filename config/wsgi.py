@@ -2,6 +2,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from apps.core.observability.tracing import configure_tracing
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
+configure_tracing()  # only when OTEL_EXPORTER_OTLP_ENDPOINT is set; before the handler is built
 application = get_wsgi_application()

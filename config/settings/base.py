@@ -13,6 +13,8 @@ from typing import Any
 
 import environ
 
+from apps.core.observability.sentry import configure_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -46,6 +48,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "apps.core",
+    "apps.core.observability",
     "apps.accounts",
     "apps.audit",
     "apps.taxonomy",
@@ -62,6 +65,7 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    "apps.core.observability.middleware.PrometheusMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -354,18 +358,17 @@ LOGGING = {
     },
 }
 
-# --- Sentry (only when a DSN is configured) ----------------------------------------------------
+# --- Observability (docs/observability.md) ---------------------------------------------------
+# GET /metrics answers only these addresses or CIDR ranges, or a bearer METRICS_TOKEN if set.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Statements slower than this many milliseconds are logged (development; unset = off).
+SLOW_QUERY_MS = env.int("SLOW_QUERY_MS", default=None)
+# Sentry only when a DSN is configured; tracing (OpenTelemetry) is set up in wsgi/asgi/Celery.
 SENTRY_DSN = env("SENTRY_DSN", default="")
-if SENTRY_DSN:
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        integrations=[DjangoIntegration(), CeleryIntegration()],
-        release=RELEASE,
-        environment=ENVIRONMENT,
-        send_default_pii=False,
-        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-    )
+configure_sentry(
+    dsn=SENTRY_DSN,
+    release=RELEASE,
+    environment=ENVIRONMENT,
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)

@@ -5,3 +5,4 @@ from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SEED_PRINT_CREDENTIALS = True
+SLOW_QUERY_MS = env.int("SLOW_QUERY_MS", default=100)
