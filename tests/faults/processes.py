@@ -346,6 +346,7 @@ class AppServer:
                 "120",
                 "--graceful-timeout",
                 "5",
+                "--no-control-socket",  # its default path is shared by every gunicorn
             ],
             cwd=BASE_DIR,
             env=self.env,
