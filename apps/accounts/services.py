@@ -86,7 +86,7 @@ def register_user(*, email: str, password: str, display_name: str = "") -> User:
     """Creates an unverified user and their profile; the verification email is sent once the
     transaction commits. A taken address is a 400 on ``email``."""
     from apps.accounts.tasks import send_verification_email_task
-    from apps.core.queue import enqueue_on_commit
+    from apps.core.queue import enqueue_after_commit
 
     email = normalise_email(email)
     candidate = User(email=email)
@@ -102,7 +102,7 @@ def register_user(*, email: str, password: str, display_name: str = "") -> User:
             Profile.objects.create(user=user, display_name=display_name.strip())
     except IntegrityError as exc:  # a concurrent registration of the same address
         raise taken from exc
-    enqueue_on_commit(send_verification_email_task, user.pk, run_inline_on_failure=True)
+    enqueue_after_commit(send_verification_email_task, user.pk)
     return user
 
 
@@ -195,6 +195,13 @@ def _record_failure(*, email: str, user: User | None, ip_address: str | None, ac
         )
 
 
+def record_login_failure(*, email: str, ip_address: str | None, action: str) -> None:
+    """Counts a failed password check made outside the API (the admin login) towards the same
+    per-account limit, and audits it."""
+    known = User.objects.filter(email=normalise_email(email)).first()
+    _record_failure(email=email, user=known, ip_address=ip_address, action=action)
+
+
 def _check_current_password(*, user: User, password: str, ip_address: str | None) -> None:
     """Checks a re-entered password under the same brute-force limit as login."""
     _ensure_not_locked(user.email)
@@ -270,11 +277,11 @@ def log_out_everywhere(*, user: User, ip_address: str | None = None) -> int:
 def request_password_reset(*, email: str) -> None:
     """Sends a reset link if an active account has this address; silent otherwise."""
     from apps.accounts.tasks import send_password_reset_email_task
-    from apps.core.queue import enqueue_on_commit
+    from apps.core.queue import enqueue_after_commit
 
     user = User.objects.filter(email=normalise_email(email), is_active=True).first()
     if user is not None:
-        enqueue_on_commit(send_password_reset_email_task, user.pk, run_inline_on_failure=True)
+        enqueue_after_commit(send_password_reset_email_task, user.pk)
 
 
 def send_password_reset_email(*, user_id: int) -> bool:

@@ -28,7 +28,7 @@ ENVIRONMENT = env("ENVIRONMENT", default="development")
 
 # --- Applications -------------------------------------------------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    "apps.accounts.admin_config.StaffAdminConfig",  # django.contrib.admin with 2FA
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -284,6 +284,8 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "LEEWAY": 5,
 }
+# Django Admin needs a TOTP code from a confirmed device (manage.py create_totp_device).
+ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=True)
 # An absolute limit on a login's life: refresh rotation cannot extend a session past this.
 AUTH_SESSION_ABSOLUTE_LIFETIME = timedelta(days=env.int("AUTH_SESSION_MAX_DAYS", default=30))
 # Durable brute-force limit (database-backed, so it holds with Redis down).

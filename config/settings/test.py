@@ -18,6 +18,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SEED_PRINT_CREDENTIALS = False
 HIBP_ONLINE = False  # tests never leave the machine; the online check has its own server
+# Admin feature tests log in with force_login; tests/hardening/test_admin_otp.py turns the
+# two-factor gate on and proves it.
+ADMIN_REQUIRE_OTP = False
 # Throttles are exercised by dedicated tests that set their own rates.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
