@@ -52,7 +52,7 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=4, minute=30),
     },
     "notifications-drain-outbox": {
-        "task": "notifications.drain_outbox",
+        "task": "core.drain_outbox",
         "schedule": crontab(),  # every minute
         "options": {"expires": 55},
     },

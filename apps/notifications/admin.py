@@ -1,22 +1,19 @@
 """Staff tools: broadcasts (fanned out by a task after save), targeted notifications,
-preferences, the reminder ledger and the outbox."""
+preferences and the reminder ledger."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.audit.services import record_event
 from apps.notifications import services
-from apps.notifications.dispatch import drain_outbox
 from apps.notifications.models import (
     Broadcast,
     Notification,
     NotificationPreference,
-    OutboxMessage,
     ReminderLog,
 )
 
@@ -124,38 +121,4 @@ class ReminderLogAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.action(description="Publish now (due or not)")
-def publish_now(
-    modeladmin: OutboxMessageAdmin, request: HttpRequest, queryset: QuerySet[OutboxMessage]
-) -> None:
-    from django.utils import timezone
-
-    queryset.update(next_attempt_at=timezone.now())
-    result = drain_outbox()
-    modeladmin.message_user(
-        request,
-        f"Published {result['published']}, failed {result['failed']}, "
-        f"{result['remaining']} still waiting.",
-    )
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ("task_name", "created_at", "attempts", "next_attempt_at", "last_error")
-    search_fields = ("task_name",)
-    readonly_fields = (
-        "task_name",
-        "args",
-        "kwargs",
-        "created_at",
-        "attempts",
-        "next_attempt_at",
-        "last_error",
-    )
-    actions = (publish_now,)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -241,22 +241,3 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.key}"
-
-
-class OutboxMessage(models.Model):
-    """A Celery task that could not be published (broker down); ``drain_outbox`` retries it."""
-
-    task_name = models.CharField(max_length=200)
-    args = models.JSONField(default=list, blank=True)
-    kwargs = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ("id",)
-        indexes = [models.Index(fields=("next_attempt_at", "id"), name="notifications_outbox_due")]
-
-    def __str__(self) -> str:
-        return f"{self.task_name} #{self.pk}"

@@ -14,7 +14,7 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from apps.notifications import dispatch, services
+from apps.notifications import services
 from apps.notifications.emails import send_templated_email
 
 EMAIL_ERRORS = (SMTPException, ConnectionError, TimeoutError, OSError)
@@ -87,12 +87,6 @@ def send_weekly_summary_email(log_id: int) -> bool:
 def prune_read_notifications() -> int:
     """Daily (Beat): read notifications older than NOTIFICATIONS_PRUNE_READ_AFTER_DAYS."""
     return services.prune_read_notifications()
-
-
-@shared_task(name="notifications.drain_outbox", soft_time_limit=50, time_limit=60)
-def drain_outbox() -> dict[str, int]:
-    """Every minute (Beat): publishes tasks kept while the broker was unreachable."""
-    return dispatch.drain_outbox()
 
 
 @shared_task(name="notifications.send_templated_email", **_email_task)

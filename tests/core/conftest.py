@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 
+from tests.notifications.conftest import broker_redis, queue_name  # noqa: F401 - shared fixtures
+
 CLOSED_REDIS_CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",

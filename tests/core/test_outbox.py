@@ -12,8 +12,10 @@ from django.core import mail
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.notifications import dispatch, services
-from apps.notifications.models import Broadcast, Notification, OutboxMessage
+from apps.core import queue as dispatch
+from apps.core.models import OutboxMessage
+from apps.notifications import services
+from apps.notifications.models import Broadcast, Notification
 from tests.notifications.conftest import DEAD_BROKER_URL, TEST_BROKER_URL, use_broker
 
 pytestmark = pytest.mark.django_db
@@ -69,8 +71,8 @@ def test_service_succeeds_with_the_broker_down(
 
 
 def test_drain_with_the_broker_still_down_backs_off(user: User) -> None:
-    first = OutboxMessage.objects.create(task_name="notifications.drain_outbox")
-    second = OutboxMessage.objects.create(task_name="notifications.drain_outbox")
+    first = OutboxMessage.objects.create(task_name="core.drain_outbox")
+    second = OutboxMessage.objects.create(task_name="core.drain_outbox")
     before = timezone.now()
 
     with use_broker(DEAD_BROKER_URL):

@@ -1,60 +1,55 @@
-"""Publishing tasks: a broker that is down never fails the request."""
+"""Every app hands work to Celery through apps.core.queue: with the broker down the request still
+succeeds and the job waits in the outbox instead of being lost or failing the request."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from celery import Celery
+from django.conf import settings
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
-from apps.core.queue import enqueue, enqueue_on_commit
+from apps.core import queue
+from apps.core.models import OutboxMessage
+from tests.notifications.conftest import DEAD_BROKER_URL, use_broker
+from tests.questions.factories import CategoryFactory
 
-ran: list[int] = []
-
-offline = Celery("offline-test", broker="redis://127.0.0.1:6390/0", set_as_current=False)
-
-
-@offline.task(name="tests.record_value")
-def record_value(value: int) -> None:
-    ran.append(value)
-
-
-@pytest.fixture(autouse=True)
-def _reset() -> None:
-    ran.clear()
+pytestmark = pytest.mark.django_db
 
 
-def test_broker_down_runs_the_task_inline_when_asked() -> None:
-    enqueue(record_value, 7, run_inline_on_failure=True)
-    assert ran == [7]
+def test_register_with_the_broker_down_succeeds_and_keeps_the_email(
+    api_client: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    with use_broker(DEAD_BROKER_URL), django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/auth/register",
+            {"email": "late@example.com", "password": "a long enough passphrase"},
+        )
+    assert response.status_code == 201
+    message = OutboxMessage.objects.get()
+    assert message.task_name == "accounts.send_verification_email"
+    assert mail.outbox == []
+
+    assert queue.drain_outbox()["published"] == 1  # broker back (eager in tests): delivered
+    assert [m.to for m in mail.outbox] == [["late@example.com"]]
+    assert not OutboxMessage.objects.exists()
 
 
-def test_broker_down_without_inline_fallback_drops_quietly() -> None:
-    enqueue(record_value, 8)
-    assert ran == []
-
-
-@pytest.mark.django_db
-def test_enqueue_on_commit_waits_for_the_commit(django_capture_on_commit_callbacks: Any) -> None:
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        enqueue_on_commit(record_value, 9, run_inline_on_failure=True)
-    assert ran == []
-    for callback in callbacks:
-        callback()
-    assert ran == [9]
-
-
-def test_broker_up_publishes_without_running_inline(settings: Any) -> None:
-    online = Celery("online-test", broker=settings.CELERY_BROKER_URL, set_as_current=False)
-    online.conf.task_default_queue = f"test-queue-{id(online)}"
-
-    @online.task(name="tests.never_consumed")
-    def never_consumed() -> None:
-        ran.append(1)
-
-    enqueue(never_consumed, run_inline_on_failure=True)
-    assert ran == []
-    with online.connection_for_write() as connection:
-        queue_length = connection.default_channel.client.llen(online.conf.task_default_queue)
-        connection.default_channel.client.delete(online.conf.task_default_queue)
-    assert queue_length == 1
+def test_question_import_with_the_broker_down_is_accepted_and_kept(
+    editor_client: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    for slug in ("physiology", "general-surgery", "microbiology", "trauma", "pharmacology"):
+        CategoryFactory(slug=slug, name=slug.title())
+    content = (settings.BASE_DIR / "samples" / "questions-import.csv").read_bytes()
+    with use_broker(DEAD_BROKER_URL), django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(
+            "/api/v1/questions/import",
+            {"file": SimpleUploadedFile("q.csv", content)},
+            format="multipart",
+        )
+    assert response.status_code == 202
+    message = OutboxMessage.objects.get()
+    assert message.task_name == "questions.process_import_job"
+    assert message.args == [response.json()["job_id"]]

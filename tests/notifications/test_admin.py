@@ -9,7 +9,8 @@ from django.test import Client
 
 from apps.accounts.models import Role, User
 from apps.audit.models import AuditEvent
-from apps.notifications.models import Broadcast, Kind, Notification, OutboxMessage
+from apps.core.models import OutboxMessage
+from apps.notifications.models import Broadcast, Kind, Notification
 from tests.accounts.factories import UserFactory
 from tests.notifications.conftest import DEAD_BROKER_URL, use_broker
 from tests.notifications.factories import BroadcastFactory, NotificationFactory
@@ -103,11 +104,11 @@ def test_admin_survives_a_broker_outage(
     broadcast = Broadcast.objects.get()
     assert OutboxMessage.objects.get().args == [broadcast.pk]
 
-    outbox_page = staff_client.get("/admin/notifications/outboxmessage/").content.decode()
+    outbox_page = staff_client.get("/admin/core/outboxmessage/").content.decode()
     assert "notifications.fan_out_broadcast" in outbox_page
 
     staff_client.post(
-        "/admin/notifications/outboxmessage/",
+        "/admin/core/outboxmessage/",
         {
             "action": "publish_now",
             "_selected_action": [str(OutboxMessage.objects.get().pk)],
@@ -143,7 +144,7 @@ def test_admin_lists_load(staff_client: Client, user: User) -> None:
         "/admin/notifications/notification/",
         "/admin/notifications/notificationpreference/",
         "/admin/notifications/reminderlog/",
-        "/admin/notifications/outboxmessage/",
+        "/admin/core/outboxmessage/",
         "/admin/notifications/broadcast/add/",
     ):
         assert staff_client.get(path).status_code == 200, path

@@ -24,8 +24,10 @@ from django.conf import settings
 from django.db import connection
 
 from apps.accounts.models import Role
-from apps.notifications import dispatch, services
-from apps.notifications.models import Broadcast, Notification, OutboxMessage
+from apps.core import queue as dispatch
+from apps.core.models import OutboxMessage
+from apps.notifications import services
+from apps.notifications.models import Broadcast, Notification
 from apps.notifications.tasks import fan_out_broadcast
 from tests.accounts.factories import UserFactory
 from tests.notifications.conftest import DEAD_BROKER_URL, TEST_BROKER_URL, use_broker

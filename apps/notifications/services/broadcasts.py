@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.services import record_event
+from apps.core.queue import enqueue_after_commit
 from apps.notifications import selectors
-from apps.notifications.dispatch import enqueue_after_commit
 from apps.notifications.emails import send_templated_email
 from apps.notifications.models import Broadcast, Notification, ReminderLog
 

@@ -25,8 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.queue import enqueue_after_commit
 from apps.notifications import selectors
-from apps.notifications.dispatch import enqueue_after_commit
 from apps.notifications.emails import send_templated_email
 from apps.notifications.models import Kind, Notification, NotificationPreference, ReminderLog
 from apps.notifications.services.broadcasts import _display_name

@@ -527,10 +527,10 @@ def create_import_job(
         size_bytes=len(content),
         total_rows=len(rows),
     )
+    from apps.core.queue import enqueue_after_commit
     from apps.questions.tasks import process_import_job
 
-    job_id = job.pk
-    transaction.on_commit(lambda: process_import_job.delay(job_id))
+    enqueue_after_commit(process_import_job, job.pk)
     return job
 
 
