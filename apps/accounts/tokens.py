@@ -86,7 +86,8 @@ def decode_refresh_token(raw: str) -> dict[str, Any]:
         payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]
     except TokenBackendError as exc:
         raise InvalidRefreshToken() from exc
-    if payload.get(api_settings.TOKEN_TYPE_CLAIM) != "refresh":
+    # PyJWT checks ``exp`` only when present: a token without one must not live for ever.
+    if payload.get(api_settings.TOKEN_TYPE_CLAIM) != "refresh" or "exp" not in payload:
         raise InvalidRefreshToken()
     try:
         payload["sid"] = int(payload["sid"])
