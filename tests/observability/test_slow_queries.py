@@ -44,13 +44,13 @@ def test_a_query_over_the_threshold_is_logged_without_its_parameters(
     [record] = slow_records(caplog)
     assert record.levelno == logging.WARNING
     assert record.getMessage() == "slow query"
-    sql: str = record.sql  # type: ignore[attr-defined]
+    sql: str = record.sql
     assert sql.startswith("SELECT")
     assert "%s" in sql
     assert "private.person" not in sql
-    assert record.duration_ms >= 0  # type: ignore[attr-defined]
-    assert record.threshold_ms == 0  # type: ignore[attr-defined]
-    assert record.db_alias == "default"  # type: ignore[attr-defined]
+    assert record.duration_ms >= 0
+    assert record.threshold_ms == 0
+    assert record.db_alias == "default"
 
     # Through the project's JSON formatter, with the request id of the request that ran it.
     token = request_id_var.set("req-slow-1")
@@ -86,7 +86,7 @@ def test_a_failing_statement_is_still_timed_and_its_error_kept(
         connection.cursor() as cursor,
     ):
         cursor.execute("SELECT * FROM no_such_table_here")
-    logged = [r.sql for r in slow_records(caplog)]  # type: ignore[attr-defined]
+    logged = [r.sql for r in slow_records(caplog)]
     assert "SELECT * FROM no_such_table_here" in logged  # besides the savepoint statements
 
 
@@ -131,9 +131,7 @@ def test_every_new_connection_gets_the_logger(
     finally:
         fresh.close()
     assert any(isinstance(w, SlowQueryLogger) for w in fresh.execute_wrappers)
-    assert [r.sql for r in slow_records(caplog)] == [  # type: ignore[attr-defined]
-        "SELECT 1 AS fresh_connection_probe"
-    ]
+    assert [r.sql for r in slow_records(caplog)] == ["SELECT 1 AS fresh_connection_probe"]
 
 
 def test_on_in_development_settings_only() -> None:
