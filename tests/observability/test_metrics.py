@@ -3,24 +3,32 @@ cache lookups, the protected /metrics endpoint and multiprocess aggregation."""
 
 from __future__ import annotations
 
+import socket
 import textwrap
+import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from celery.signals import worker_ready
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from prometheus_client import REGISTRY
 
+from apps.core.observability import celery_signals
+from apps.core.observability.gunicorn_hooks import child_exit
 from apps.core.observability.metrics import (
     UNMATCHED_ROUTE,
     record_cache_lookup,
+    record_task_outcome,
 )
 from apps.core.observability.middleware import PrometheusMiddleware
 from config.celery import app as celery_app
 from tests.observability.conftest import run_python
 
 LATENCY_COUNT = "openmrcs_http_request_duration_seconds_count"
+GAUGE = "openmrcs_http_requests_in_progress"
 
 
 def latency_count(route: str, method: str, status: str) -> float:
@@ -255,3 +263,62 @@ def test_multiprocess_mode_adds_up_what_worker_processes_recorded(
     body = Client().get("/metrics").content.decode()
     line = 'openmrcs_celery_tasks_total{outcome="succeeded",task="tests.observability.elsewhere"}'
     assert f"{line} 6.0" in body
+
+
+def test_a_dead_gunicorn_worker_stops_counting_as_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web worker that dies mid-request leaves its in-flight gauge behind; the child_exit
+    hook removes it from the sum."""
+    dying = textwrap.dedent(
+        """
+        import os
+        from apps.core.observability.metrics import REQUESTS_IN_PROGRESS
+        REQUESTS_IN_PROGRESS.inc()
+        print(os.getpid())
+        """
+    )
+    result = run_python(dying, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    pid = int(result.stdout.strip().splitlines()[-1])
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    def in_flight() -> float:
+        body = Client().get("/metrics").content.decode()
+        values = [line.split()[1] for line in body.splitlines() if line.startswith(GAUGE + " ")]
+        return sum(float(value) for value in values)
+
+    assert in_flight() == 1.0
+    child_exit(server=None, worker=SimpleNamespace(pid=pid))
+    assert in_flight() == 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_a_worker_can_serve_its_own_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CELERY_METRICS_PORT: the worker's main process listens once the worker is ready."""
+    port = free_port()
+    monkeypatch.setenv("CELERY_METRICS_PORT", str(port))
+    record_task_outcome(task_name="tests.observability.in-worker", outcome="failed")
+    worker_ready.send(sender=None)
+    server = celery_signals._worker_server.pop("server")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            body = response.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (
+        'openmrcs_celery_tasks_total{outcome="failed",task="tests.observability.in-worker"}' in body
+    )
+
+
+def test_no_worker_listener_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CELERY_METRICS_PORT", raising=False)
+    worker_ready.send(sender=None)
+    assert "server" not in celery_signals._worker_server

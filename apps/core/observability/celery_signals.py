@@ -1,13 +1,26 @@
-"""Celery signal receivers: task outcome counters, and tracing in each worker process."""
+"""Celery signal receivers: task outcome counters, tracing in each worker process, and an
+optional metrics listener for a worker that shares no directory with the web app.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_failure, task_retry, task_success, worker_process_init
+from celery.signals import (
+    task_failure,
+    task_retry,
+    task_success,
+    worker_process_init,
+    worker_ready,
+)
 
-from apps.core.observability.metrics import record_task_outcome
+from apps.core.observability.metrics import record_task_outcome, registry_for_exposition
+
+logger = logging.getLogger("apps.core.observability")
+_worker_server: dict[str, Any] = {}
 
 
 def _task_name(sender: Any) -> str:
@@ -33,6 +46,36 @@ def _on_worker_process_init(**_: Any) -> None:
     configure_tracing()
 
 
+def start_worker_metrics_server(port: int, addr: str = "127.0.0.1") -> Any:
+    """Serves the worker's metrics (``CELERY_METRICS_PORT``) from the worker's main process.
+
+    Task outcomes are recorded in the pool's child processes, so with the prefork pool this
+    needs ``PROMETHEUS_MULTIPROC_DIR`` (the children write there, the listener adds them up).
+    The listener has no access control: bind it to loopback or a private network only.
+    Returns the HTTP server (``server.server_port``, ``server.shutdown()``).
+    """
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(port, addr=addr, registry=registry_for_exposition())
+    return server
+
+
+def _on_worker_ready(**_: Any) -> None:
+    port = os.environ.get("CELERY_METRICS_PORT")
+    if not port:
+        return
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        logger.warning(
+            "CELERY_METRICS_PORT without PROMETHEUS_MULTIPROC_DIR: tasks run in pool processes "
+            "and their counts will not be visible"
+        )
+    # Loopback unless told otherwise (in a container, CELERY_METRICS_ADDR=0.0.0.0 on a
+    # private network).
+    _worker_server["server"] = start_worker_metrics_server(
+        int(port), os.environ.get("CELERY_METRICS_ADDR", "127.0.0.1")
+    )
+
+
 def connect_celery_signals(app: Celery | None = None) -> None:
     """Idempotent. ``app`` is accepted for symmetry with Celery's own hooks; the receivers are
     global, so tasks executed eagerly in a web process are counted too."""
@@ -42,3 +85,4 @@ def connect_celery_signals(app: Celery | None = None) -> None:
     worker_process_init.connect(
         _on_worker_process_init, weak=False, dispatch_uid="observability-worker-tracing"
     )
+    worker_ready.connect(_on_worker_ready, weak=False, dispatch_uid="observability-worker-metrics")

@@ -81,12 +81,17 @@ def record_cache_lookup(*, cache_name: str, hit: bool) -> None:
     CACHE_LOOKUPS.labels(cache_name, "hit" if hit else "miss").inc()
 
 
-def exposition() -> bytes:
-    """The text exposition of every metric; summed over processes in multiprocess mode."""
+def registry_for_exposition() -> CollectorRegistry:
+    """This process's registry; in multiprocess mode one that sums every process's files."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+        return registry
+    return REGISTRY
+
+
+def exposition() -> bytes:
+    """The text exposition of every metric; summed over processes in multiprocess mode."""
+    return generate_latest(registry_for_exposition())
