@@ -10,9 +10,13 @@ import pytest
 
 from tests.faults.processes import REDIS_SERVER, PrivateRedis
 
-# The cache client's budget per Redis call while a fault is injected. A request makes a handful
-# of cache calls, so a stopped or frozen Redis costs it at most a few of these.
+# The cache client's budget per Redis call while a fault is injected (the production default).
+# A request makes a handful of cache calls, so a stopped or frozen Redis costs it at most a few
+# of these.
 FAULT_SOCKET_TIMEOUT = 0.25
+# Outside the fault, a generous budget, so that a loaded test machine never turns a slow but
+# healthy reply into a miss (which would fail the checks that the cache works again).
+HEALTHY_SOCKET_TIMEOUT = 2.0
 
 
 @pytest.fixture
@@ -28,26 +32,47 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         server.stop()
 
 
-def private_cache_settings(server: PrivateRedis) -> dict[str, Any]:
+def private_cache_settings(server: PrivateRedis, *, timeout: float, db: int) -> dict[str, Any]:
     return {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": server.url,
+            "LOCATION": f"redis://127.0.0.1:{server.port}/{db}",
             "KEY_PREFIX": "faults",
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": FAULT_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": FAULT_SOCKET_TIMEOUT,
+                "SOCKET_CONNECT_TIMEOUT": timeout,
+                "SOCKET_TIMEOUT": timeout,
                 "IGNORE_EXCEPTIONS": True,
             },
         }
     }
 
 
+class PrivateCache:
+    """The Django cache on a private Redis, errors ignored as in production.
+
+    Settings go through pytest-django's ``settings`` fixture, which restores the shared cache
+    after the test. django-redis keeps one connection pool per URL for the life of the process,
+    so the two timeout budgets use two URLs (Redis databases 0 and 1 of the same server)."""
+
+    def __init__(self, settings: Any, server: PrivateRedis) -> None:
+        self.settings = settings
+        self.server = server
+        self.healthy()
+
+    def healthy(self) -> None:
+        """Generous timeouts: for checking that the cache works."""
+        self.settings.CACHES = private_cache_settings(
+            self.server, timeout=HEALTHY_SOCKET_TIMEOUT, db=0
+        )
+
+    def under_fault(self) -> None:
+        """The production-like short timeouts that bound a request's wait on a sick Redis."""
+        self.settings.CACHES = private_cache_settings(
+            self.server, timeout=FAULT_SOCKET_TIMEOUT, db=1
+        )
+
+
 @pytest.fixture
-def private_cache(settings: Any, private_redis: PrivateRedis) -> PrivateRedis:
-    """The Django cache on the private Redis, configured as in production (errors ignored,
-    short socket timeouts). Set through pytest-django's ``settings`` fixture, which restores
-    the shared cache after the test."""
-    settings.CACHES = private_cache_settings(private_redis)
-    return private_redis
+def private_cache(settings: Any, private_redis: PrivateRedis) -> PrivateCache:
+    return PrivateCache(settings, private_redis)

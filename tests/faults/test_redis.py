@@ -3,8 +3,8 @@ serves again once Redis is back.
 
 Each test runs its own redis-server (tests/faults/conftest.py) and points the Django cache at
 it, so the shared Redis of the run is never touched. Latency is bounded by configuration, not
-measured: the cache client talks to Redis with short socket timeouts (checked below), and every
-call that times out is a miss, never an error.
+measured: while the fault lasts the cache client talks to Redis with the production's short
+socket timeouts (checked below), and every call that times out is a miss, never an error.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from apps.practice.models import PracticeSession
 from apps.questions.grading import answer_keys
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.exams.factories import blueprint_template, make_bank
-from tests.faults.conftest import FAULT_SOCKET_TIMEOUT
-from tests.faults.processes import PrivateRedis
+from tests.faults.conftest import FAULT_SOCKET_TIMEOUT, PrivateCache
 from tests.reliability_report import record, trial
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
@@ -120,43 +119,51 @@ def _cache_works() -> bool:
     return bool(cache.get("faults:probe") == "here")
 
 
-def test_redis_stopped_mid_journey(user: User, private_cache: PrivateRedis) -> None:
+def test_redis_stopped_mid_journey(user: User, private_cache: PrivateCache) -> None:
     journey = _journey(user)
+    redis = private_cache.server
     assert _cache_works()
-    assert private_cache.client().exists(cache.make_key("faults:probe"))  # really the private one
-    _assert_short_timeouts()
+    assert redis.client().exists(cache.make_key("faults:probe"))  # really the private one
 
     with trial("faults"):
-        private_cache.stop()
+        private_cache.under_fault()
+        _assert_short_timeouts()
+        redis.stop()
         assert not _cache_works()
         assert _walk(journey) == EXPECTED
         _assert_scored(journey)
 
 
-def test_redis_hung_mid_journey(user: User, private_cache: PrivateRedis) -> None:
+def test_redis_hung_mid_journey(user: User, private_cache: PrivateCache) -> None:
     journey = _journey(user)
+    redis = private_cache.server
     assert _cache_works()
-    _assert_short_timeouts()
 
     with trial("faults"):
-        private_cache.hang()
+        private_cache.under_fault()
+        _assert_short_timeouts()
+        redis.hang()
         try:
             assert not _cache_works()  # connections are accepted, nothing is answered
             assert _walk(journey) == EXPECTED
         finally:
-            private_cache.resume()
+            redis.resume()
         _assert_scored(journey)
+        private_cache.healthy()
         assert _cache_works()
 
 
 def test_redis_restarted_serves_from_cache_again(
-    user: User, private_cache: PrivateRedis, django_assert_num_queries: Any
+    user: User, private_cache: PrivateCache, django_assert_num_queries: Any
 ) -> None:
     journey = _journey(user)
+    redis = private_cache.server
     with trial("faults"):
-        private_cache.stop()
+        private_cache.under_fault()
+        redis.stop()
         assert _walk(journey) == EXPECTED
-        private_cache.start()
+        redis.start()
+        private_cache.healthy()
         assert _cache_works()
 
         client = APIClient()
@@ -167,7 +174,7 @@ def test_redis_restarted_serves_from_cache_again(
         computed = client.get(DASHBOARD)
         assert computed.status_code == 200
         assert computed.json()["recent_activity"]["last_exam"] is not None
-        stored = private_cache.client().keys("*dashboard*")
+        stored = redis.client().keys("*dashboard*")
         assert stored, "the dashboard was not written to the restarted Redis"
         with django_assert_num_queries(1):  # only the token's session: the body is a cache hit
             cached = client.get(DASHBOARD)
