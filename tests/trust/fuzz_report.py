@@ -13,7 +13,7 @@ import pytest
 FUZZ_STATS: Counter[str] = Counter()
 _from_workers: Counter[str] = Counter()
 
-KEYS = ("requests", "operations", "server_errors", "schema_violations", "leaks")
+KEYS = ("requests", "responses_2xx", "operations", "server_errors", "schema_violations", "leaks")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

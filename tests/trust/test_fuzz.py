@@ -74,6 +74,8 @@ class World:
 
     token: str
     ids: dict[tuple[str, str], Any]
+    # (path prefix, body field) -> a real value, used only when the generated body has the field
+    body: dict[tuple[str, str], Any]
 
 
 def _walk_keys(value: Any, *, skip: frozenset[str] = frozenset()) -> set[str]:
@@ -125,6 +127,8 @@ def _world(role: str) -> World:
     exam = start_exam_session(user=user, template_id=bank.template.pk).session  # left open
     notification = notify_user(user=user, title="Hello")
     other_device = issue_tokens_for(user=user)
+    unanswered = session.question_ids[1]
+    exam_question = exam.question_ids[0]
     token = issue_tokens_for(user=user)["access"]
     return World(
         token=token,
@@ -137,6 +141,16 @@ def _world(role: str) -> World:
             ("/questions/", "id"): first,
             ("/me/devices/", "device_id"): decode_refresh_token(other_device["refresh"])["sid"],
         },
+        body={
+            ("/practice/sessions/", "question_id"): unanswered,
+            ("/practice/sessions/", "selected_option_ids"): key_of(unanswered),
+            ("/practice/flags", "question_id"): first,
+            ("/practice/reports", "question_id"): first,
+            ("/exams/sessions/", "question_id"): exam_question,
+            ("/exams/sessions/", "selected_option_ids"): exam.option_order[str(exam_question)][:1],
+            ("/exams/sessions", "template_id"): bank.template.pk,
+            ("/recommendations/", "category_slug"): bank.categories[0].slug,
+        },
     )
 
 
@@ -145,6 +159,10 @@ def _use_real_ids(case: Any, world: World) -> None:
     for (prefix, name), value in world.ids.items():
         if prefix in path and case.path_parameters and name in case.path_parameters:
             case.path_parameters[name] = value
+    if isinstance(case.body, dict):
+        for (prefix, name), value in world.body.items():
+            if prefix in path and name in case.body:
+                case.body[name] = value
 
 
 _REPORTED_AS = {
@@ -219,6 +237,8 @@ def fuzz_operation(*, label: str, role: str) -> None:
             _use_real_ids(case, world)
         response = case.call(app=WSGI, headers=headers)
         _count("requests")
+        if response.status_code < 300:
+            FUZZ_STATS["responses_2xx"] += 1  # how much got past validation into real work
         if response.status_code >= 500:
             _count("server_errors")
         try:
