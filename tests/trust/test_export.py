@@ -146,14 +146,11 @@ def test_anonymous_is_401(api_client: APIClient, db: Any) -> None:
     assert response.json()["code"]
 
 
-def test_export_is_throttled(user: User) -> None:
+def test_export_is_throttled(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
     rates = ScopedRateThrottle.THROTTLE_RATES
-    ScopedRateThrottle.THROTTLE_RATES = {**rates, "export": "2/hour"}
-    try:
-        client = client_for(user)
-        codes = [client.get(URL).status_code for _ in range(3)]
-    finally:
-        ScopedRateThrottle.THROTTLE_RATES = rates
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**rates, "export": "2/hour"})
+    client = client_for(user)
+    codes = [client.get(URL).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
 
 
