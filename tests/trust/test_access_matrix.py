@@ -184,3 +184,26 @@ def test_authenticated_reads_let_a_candidate_through(
 ) -> None:
     response = _send(user_client, method, route)
     assert response.status_code not in (401, 403), response.content
+
+
+def _schema_path(route: str) -> str:
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", "/" + route)
+    return path.replace("{pk}", "{id}")  # drf-spectacular names a pk parameter "id"
+
+
+def test_the_published_schema_agrees_with_the_matrix() -> None:
+    """Client developers read who may call what from the OpenAPI document: an operation asks
+    for a Bearer token exactly when the matrix says it is not public."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    checked = 0
+    for route, method in CASES:
+        operation = paths.get(_schema_path(route), {}).get(method.lower())
+        if operation is None:
+            continue  # the schema endpoint itself is not in the schema
+        security = operation.get("security") or []
+        anonymous_allowed = not security or {} in security
+        assert anonymous_allowed == (level_of(route, method) == PUBLIC), (method, route)
+        checked += 1
+    assert checked == len(CASES) - 1
