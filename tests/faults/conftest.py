@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django_redis.pool import ConnectionFactory
 
 from tests.faults.processes import REDIS_SERVER, PrivateRedis
 
@@ -32,11 +33,11 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         server.stop()
 
 
-def private_cache_settings(server: PrivateRedis, *, timeout: float, db: int) -> dict[str, Any]:
+def private_cache_settings(server: PrivateRedis, *, timeout: float) -> dict[str, Any]:
     return {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{server.port}/{db}",
+            "LOCATION": server.url,
             "KEY_PREFIX": "faults",
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -52,8 +53,9 @@ class PrivateCache:
     """The Django cache on a private Redis, errors ignored as in production.
 
     Settings go through pytest-django's ``settings`` fixture, which restores the shared cache
-    after the test. django-redis keeps one connection pool per URL for the life of the process,
-    so the two timeout budgets use two URLs (Redis databases 0 and 1 of the same server)."""
+    after the test. django-redis keeps one connection pool per URL for the life of the process
+    (with the timeouts it was made with), so a change of budget first drops this private URL's
+    pool; no other pool is touched."""
 
     def __init__(self, settings: Any, server: PrivateRedis) -> None:
         self.settings = settings
@@ -62,17 +64,24 @@ class PrivateCache:
 
     def healthy(self) -> None:
         """Generous timeouts: for checking that the cache works."""
-        self.settings.CACHES = private_cache_settings(
-            self.server, timeout=HEALTHY_SOCKET_TIMEOUT, db=0
-        )
+        self._configure(HEALTHY_SOCKET_TIMEOUT)
 
     def under_fault(self) -> None:
         """The production-like short timeouts that bound a request's wait on a sick Redis."""
-        self.settings.CACHES = private_cache_settings(
-            self.server, timeout=FAULT_SOCKET_TIMEOUT, db=1
-        )
+        self._configure(FAULT_SOCKET_TIMEOUT)
+
+    def _configure(self, timeout: float) -> None:
+        self.forget_pool()
+        self.settings.CACHES = private_cache_settings(self.server, timeout=timeout)
+
+    def forget_pool(self) -> None:
+        pool = ConnectionFactory._pools.pop(self.server.url, None)
+        if pool is not None:
+            pool.disconnect(inuse_connections=False)
 
 
 @pytest.fixture
-def private_cache(settings: Any, private_redis: PrivateRedis) -> PrivateCache:
-    return PrivateCache(settings, private_redis)
+def private_cache(settings: Any, private_redis: PrivateRedis) -> Iterator[PrivateCache]:
+    private = PrivateCache(settings, private_redis)
+    yield private
+    private.forget_pool()

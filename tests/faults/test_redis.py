@@ -23,6 +23,7 @@ from apps.practice import services as practice
 from apps.practice.models import PracticeSession
 from apps.questions.grading import answer_keys
 from tests.accounts.factories import DEFAULT_PASSWORD
+from tests.conftest import client_for
 from tests.exams.factories import blueprint_template, make_bank
 from tests.faults.conftest import FAULT_SOCKET_TIMEOUT, PrivateCache
 from tests.reliability_report import record, trial
@@ -180,3 +181,38 @@ def test_redis_restarted_serves_from_cache_again(
             cached = client.get(DASHBOARD)
         assert cached.status_code == 200
         assert cached.content == computed.content
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,  # only the final assertion; any other error fails the test
+    reason=(
+        "Known gap: an answer recorded while Redis does not answer cannot invalidate the "
+        "learner's cached dashboard; once Redis answers again the pre-outage dashboard is served "
+        "until DASHBOARD_CACHE_SECONDS pass. Fix in apps/analytics/caching.py (a generation "
+        "that does not live only in Redis), then drop this mark."
+    ),
+)
+def test_an_answer_recorded_while_redis_hung_shows_once_it_answers(
+    user: User, private_cache: PrivateCache, django_capture_on_commit_callbacks: Any
+) -> None:
+    journey = _journey(user)
+    client = client_for(user)
+    assert client.get(DASHBOARD).json()["performance"]["correct"] == 0  # cached
+    question = journey.practice.question_ids[0]
+
+    private_cache.under_fault()
+    private_cache.server.hang()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            answered = client.post(
+                f"/api/v1/practice/sessions/{journey.practice.id}/attempts",
+                {"question_id": question, "selected_option_ids": journey.keys[question]},
+                format="json",
+            )
+        assert answered.status_code == 201, answered.content
+    finally:
+        private_cache.server.resume()
+    private_cache.healthy()
+
+    assert client.get(DASHBOARD).json()["performance"]["correct"] == 1
