@@ -129,7 +129,7 @@ def hibp_breach_count(password: str) -> int | None:
         url, headers={"Add-Padding": "true", "User-Agent": "openmrcs-password-check"}
     )
     try:
-        with urllib.request.urlopen(  # nosec B310: scheme checked above  # noqa: S310
+        with urllib.request.urlopen(  # noqa: S310  # nosec B310 # scheme checked above
             request, timeout=settings.HIBP_TIMEOUT_SECONDS
         ) as response:
             body = response.read().decode("ascii", errors="replace")

@@ -16,6 +16,6 @@ class SessionJWTScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         return build_bearer_security_scheme_object(
             header_name="HTTP_AUTHORIZATION",
-            token_prefix="Bearer",  # noqa: S106
+            token_prefix="Bearer",  # noqa: S106  # nosec B106 # the auth scheme's name
             bearer_format="JWT",
         )

@@ -92,10 +92,10 @@ def audience_of(*, broadcast: Broadcast) -> QuerySet[User]:
     if audience == Broadcast.Audience.ROLE:
         return users.filter(role=broadcast.role)
     if audience == Broadcast.Audience.USER:
-        assert broadcast.target_user_id is not None
+        assert broadcast.target_user_id is not None  # nosec B101 # model constraint
         return users.filter(pk=broadcast.target_user_id)
     if audience == Broadcast.Audience.CATEGORY_PRACTISERS:
-        assert broadcast.category_id is not None
+        assert broadcast.category_id is not None  # nosec B101 # model constraint
         return users.filter(pk__in=category_practiser_ids(category_id=broadcast.category_id))
     raise ValueError(f"unknown audience {audience!r}")
 

@@ -144,14 +144,14 @@ class QuestionReportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark resolved", permissions=["change"])
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[QuestionReport]) -> None:
-        assert isinstance(request.user, User)
+        assert isinstance(request.user, User)  # nosec B101 # admin_view
         ids = list(queryset.filter(status=ReportStatus.OPEN).values_list("id", flat=True))
         changed = services.resolve_question_reports(report_ids=ids, by=request.user)
         self.message_user(request, f"{changed} report(s) marked resolved.", messages.SUCCESS)
 
     @admin.action(description="Reopen", permissions=["change"])
     def reopen(self, request: HttpRequest, queryset: QuerySet[QuestionReport]) -> None:
-        assert isinstance(request.user, User)
+        assert isinstance(request.user, User)  # nosec B101 # admin_view
         ids = list(queryset.filter(status=ReportStatus.RESOLVED).values_list("id", flat=True))
         changed = services.reopen_question_reports(report_ids=ids, by=request.user)
         self.message_user(request, f"{changed} report(s) reopened.", messages.SUCCESS)

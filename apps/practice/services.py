@@ -75,7 +75,7 @@ def draw_question_ids(*, pool: Iterable[int], count: int, seed: int) -> list[int
     """``count`` ids (or all, if fewer) drawn from ``pool`` in random order. Deterministic: the
     same pool and seed always give the same list, whatever order the pool came in."""
     ordered = sorted(set(pool))
-    return random.Random(seed).sample(ordered, k=min(count, len(ordered)))
+    return random.Random(seed).sample(ordered, k=min(count, len(ordered)))  # nosec B311 # reproducible order
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -172,11 +172,11 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
         """The question rendered from the same fields the candidate API returns: stem,
         lettered options and media; no key, no explanation."""
         if obj.pk is None:
-            return mark_safe("<em>Save the question to preview it.</em>")
+            return mark_safe("<em>Save the question to preview it.</em>")  # nosec B308 # constant
         options = format_html_join(
             "",
             "<li style='margin:4px 0'>{}</li>",
-            ((mark_safe(sanitize_html(o.text)),) for o in obj.options.order_by("order", "id")),  # noqa: S308
+            ((mark_safe(sanitize_html(o.text)),) for o in obj.options.order_by("order", "id")),  # noqa: S308  # nosec B308 B703 # nh3
         )
         media = format_html_join(
             "",
@@ -192,7 +192,7 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             "<ol type='A'>{}</ol></div>",
             obj.category.name,
             obj.difficulty,
-            mark_safe(sanitize_html(obj.stem)),  # noqa: S308
+            mark_safe(sanitize_html(obj.stem)),  # noqa: S308  # nosec B308 B703 # sanitised by nh3
             media,
             kind,
             options,
@@ -351,7 +351,7 @@ class ImportJobAdmin(EditorAccessMixin, admin.ModelAdmin):
     def report_table(self, obj: ImportJob) -> SafeString:
         rows = obj.report or []
         if not rows:
-            return mark_safe("<em>No report yet.</em>")
+            return mark_safe("<em>No report yet.</em>")  # nosec B308 # constant
         body = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -111,7 +111,7 @@ def seed_synthetic(*, count: int, batch_size: int = 1000) -> int:
         subs_by_category.setdefault(sub.category_id, []).append(sub)
 
     run = uuid.uuid4().hex[:10]
-    rng = random.Random(run)
+    rng = random.Random(run)  # nosec B311 # demo data
     created = 0
     for start in range(0, count, batch_size):
         questions: list[Question] = []

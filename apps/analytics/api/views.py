@@ -16,7 +16,7 @@ from apps.core.api.schema import error_responses
 
 def _user_id(request: Request) -> int:
     user_id = request.user.pk
-    assert user_id is not None  # IsAuthenticated (the default permission) guarantees a user
+    assert user_id is not None  # IsAuthenticated (the default permission) guarantees a user  # nosec B101
     return int(user_id)
 
 

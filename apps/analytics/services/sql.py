@@ -38,7 +38,7 @@ def _rows_source(
         arrays = [list(col) for col in zip(*rows, strict=True)]
         unnest = ", ".join(f"%s::{t}[]" for t in pg_types)
         # Only type names from this module's callers are interpolated; values are parameters.
-        return f"SELECT * FROM unnest({unnest})", arrays  # noqa: S608
+        return f"SELECT * FROM unnest({unnest})", arrays  # noqa: S608  # nosec B608
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     params = [_adapt(v) for row in rows for v in row]
     return "VALUES " + ", ".join([one] * len(rows)), params
@@ -88,7 +88,7 @@ def upsert_adding(
     sets = [f"{_quote(c)} = {t}.{_quote(c)} + excluded.{_quote(c)}" for c in add]
     sets += [f"{_quote(c)} = {greatest}({t}.{_quote(c)}, excluded.{_quote(c)})" for c in latest]
     sql = (
-        f"INSERT INTO {t} ({', '.join(_quote(c) for c in columns)}) {source} "
+        f"INSERT INTO {t} ({', '.join(_quote(c) for c in columns)}) {source} "  # nosec B608 # quoted names, values are parameters
         f"ON CONFLICT ({', '.join(_quote(c) for c in conflict)}) DO UPDATE SET {', '.join(sets)}"
     )
     with connection.cursor() as cursor:

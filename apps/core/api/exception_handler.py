@@ -99,7 +99,7 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 
-    assert isinstance(exc, exceptions.APIException)
+    assert isinstance(exc, exceptions.APIException)  # nosec B101 # type narrowing
     code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), None)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_fields(exc.detail)

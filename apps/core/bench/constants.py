@@ -5,7 +5,7 @@ from __future__ import annotations
 
 BENCH_EMAIL_DOMAIN = "bench.openmrcs.local"
 BENCH_REFERENCE = "bench-dataset"
-BENCH_PASSWORD = "bench-password-not-a-secret"  # noqa: S105 - a known benchmark password
+BENCH_PASSWORD = "bench-password-not-a-secret"  # noqa: S105 - a known benchmark password  # nosec B105
 BENCH_EXAM_TEMPLATE = "Bench: 180 questions (fixed)"
 BENCH_EXAM_QUESTIONS = 180
 PROBE_ANSWERS = (100, 1_000, 10_000, 50_000)

@@ -165,7 +165,7 @@ def wipe_dataset(*, log: Callable[[str], None] = print) -> dict[str, int]:
         )
         for table in by_user:
             removed[table] = _sql(
-                f"DELETE FROM {table} WHERE user_id IN (SELECT id FROM bench_wipe_user)"  # noqa: S608
+                f"DELETE FROM {table} WHERE user_id IN (SELECT id FROM bench_wipe_user)"  # noqa: S608  # nosec B608
             )
         removed["practice_practiceattempt"] = _sql(
             "DELETE FROM practice_practiceattempt WHERE session_id IN (SELECT s.id FROM "
@@ -214,7 +214,7 @@ def wipe_dataset(*, log: Callable[[str], None] = print) -> dict[str, int]:
             ("practice_questionreport", "question_id"),
         ):
             _sql(
-                f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM bench_wipe_question)"  # noqa: S608
+                f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM bench_wipe_question)"  # noqa: S608  # nosec B608
             )
         removed["questions_question"] = _sql(
             "DELETE FROM questions_question WHERE id IN (SELECT id FROM bench_wipe_question)"
@@ -438,7 +438,7 @@ def _build_history(tier: Tier) -> None:
             JOIN bench_q q ON q.idx = (h.start + k * {_STRIDE}) % {questions}
         ) a
         JOIN bench_key key ON key.question_id = a.question_id
-        """  # noqa: S608 - only integers are interpolated
+        """  # noqa: S608 - only integers are interpolated  # nosec B608
     )
     _sql("CREATE INDEX ON bench_answer (user_id, session_no)")
     _sql("ANALYZE bench_answer")
@@ -620,7 +620,7 @@ def build_dataset(
     # Statistics and the visibility map, as a database in steady use would have them (and the
     # space of a wiped dataset made reusable).
     step("vacuum analyze", lambda: [_sql(f"VACUUM (ANALYZE) {t}") for t in REPORTED_TABLES])
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # reproducible sample
     sample = (
         others if verify_sample is None else rng.sample(others, min(verify_sample, len(others)))
     )
@@ -658,7 +658,7 @@ def table_report() -> list[tuple[str, int, int]]:
     return [
         (
             table,
-            int(_scalar(f"SELECT count(*) FROM {table}")),  # noqa: S608 - a fixed table name
+            int(_scalar(f"SELECT count(*) FROM {table}")),  # noqa: S608 - a fixed table name  # nosec B608
             int(_scalar("SELECT pg_total_relation_size(%s::regclass)", [table])),
         )
         for table in REPORTED_TABLES

@@ -40,7 +40,7 @@ class NotificationListView(generics.ListAPIView[Notification]):
         responses={200: NotificationSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        assert isinstance(self.paginator, NotificationPagination)
+        assert isinstance(self.paginator, NotificationPagination)  # nosec B101 # type narrowing
         self.paginator.unread_count = selectors.unread_count_for(user=request.user)  # type: ignore[arg-type]
         return self.list(request, *args, **kwargs)
 

@@ -355,8 +355,8 @@ def _validate_row(
 
     if errors:
         return None, errors
-    assert category is not None
-    assert qtype is not None
+    assert category is not None  # nosec B101 # errors returned above
+    assert qtype is not None  # nosec B101 # errors returned above
     return (
         _Candidate(
             row=source.row,

@@ -15,7 +15,7 @@ from apps.recommendations.api import serializers as s
 
 def _user_id(request: Request) -> int:
     user_id = request.user.pk
-    assert user_id is not None  # IsAuthenticated (the default permission) guarantees a user
+    assert user_id is not None  # IsAuthenticated (the default permission) guarantees a user  # nosec B101
     return int(user_id)
 
 
