@@ -25,6 +25,7 @@ from rest_framework.renderers import JSONRenderer
 from apps.analytics.caching import DASHBOARD, read_user_cache, write_user_cache
 from apps.analytics.localtime import local_date, timezone_name_of, today_in, zone
 from apps.analytics.selectors import hours, learner_stats, weekly_study_seconds
+from apps.core.observability.metrics import record_cache_lookup
 from apps.recommendations.selectors import suggested_topics
 from apps.resources import selectors as resource_selectors
 
@@ -145,7 +146,9 @@ def dashboard_json(*, user: Any) -> bytes:
     tz_name = timezone_name_of(user)
     found = read_user_cache(DASHBOARD, user.pk)
     if isinstance(found.value, tuple) and len(found.value) == 2 and found.value[0] == tz_name:
+        record_cache_lookup(cache_name=DASHBOARD, hit=True)
         return bytes(found.value[1])
+    record_cache_lookup(cache_name=DASHBOARD, hit=False)
     body = JSONRenderer().render(dashboard_for(user=user))
     write_user_cache(
         DASHBOARD,

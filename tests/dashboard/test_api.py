@@ -326,6 +326,20 @@ def test_a_cached_dashboard_costs_only_authentication(
         assert user_client.get(DASHBOARD).content == first
 
 
+def test_dashboard_cache_hits_and_misses_are_counted(
+    user_client: APIClient, categories: list[Category]
+) -> None:
+    from apps.core.observability.metrics import CACHE_LOOKUPS
+
+    def count(result: str) -> float:
+        return CACHE_LOOKUPS.labels("dashboard", result)._value.get()
+
+    hits, misses = count("hit"), count("miss")
+    user_client.get(DASHBOARD)
+    user_client.get(DASHBOARD)
+    assert (count("hit") - hits, count("miss") - misses) == (1, 1)
+
+
 # --- Cache invalidation --------------------------------------------------------------------------
 
 
