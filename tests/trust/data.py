@@ -4,10 +4,12 @@ and deletion tests see the rows the product really writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.test import Client
 
-from apps.accounts.models import User
+from apps.accounts.models import Role, User
+from apps.accounts.tokens import decode_refresh_token, issue_tokens_for
 from apps.analytics.services.recording import record_heartbeat
 from apps.exams.models import ExamTemplate
 from apps.exams.services.answering import AnswerInput, save_exam_answers
@@ -19,6 +21,7 @@ from apps.questions.models import AnswerOption, Question
 from apps.recommendations.services import dismiss_topic
 from apps.taxonomy.models import Category
 from tests.accounts.factories import DEFAULT_PASSWORD as PASSWORD
+from tests.accounts.factories import UserFactory
 from tests.exams.factories import blueprint_template, make_bank
 
 
@@ -100,4 +103,59 @@ def give_personal_data(user: User, bank: Bank) -> Marks:
         notification=f"notification of {tag}",
         practice_session_id=session.pk,
         exam_session_id=exam.pk,
+    )
+
+
+@dataclass
+class World:
+    """Real objects for path parameters, so that fuzzing reaches more than 404s."""
+
+    token: str
+    ids: dict[tuple[str, str], Any]
+    # (path prefix, body field) -> a real value, used only when the generated body has the field
+    body: dict[tuple[str, str], Any]
+
+
+def make_world(role: str) -> World:
+    """A user of ``role`` with a practice session (one answer, one flag), an open exam, a
+    notification and a second device, on fresh content."""
+    bank = make_content()
+    user = UserFactory(role=role, is_staff=role != Role.USER)
+    session = practice.create_practice_session(user=user, question_count=3)
+    first = session.question_ids[0]
+    practice.record_practice_answer(
+        user=user,
+        session_id=session.pk,
+        question_id=first,
+        selected_option_ids=key_of(first),
+        time_spent_sec=10,
+    )
+    practice.set_question_flag(user=user, question_id=first, note="a note")
+    exam = start_exam_session(user=user, template_id=bank.template.pk).session  # left open
+    notification = notify_user(user=user, title="Hello")
+    other_device = issue_tokens_for(user=user)
+    unanswered = session.question_ids[1]
+    exam_question = exam.question_ids[0]
+    token = issue_tokens_for(user=user)["access"]
+    return World(
+        token=token,
+        ids={
+            ("/practice/sessions/", "session_id"): session.pk,
+            ("/exams/sessions/", "session_id"): exam.pk,
+            ("/practice/flags/", "question_id"): first,
+            ("/notifications/", "notification_id"): notification.pk if notification else 0,
+            ("/categories/", "slug"): bank.categories[0].slug,
+            ("/questions/", "id"): first,
+            ("/me/devices/", "device_id"): decode_refresh_token(other_device["refresh"])["sid"],
+        },
+        body={
+            ("/practice/sessions/", "question_id"): unanswered,
+            ("/practice/sessions/", "selected_option_ids"): key_of(unanswered),
+            ("/practice/flags", "question_id"): first,
+            ("/practice/reports", "question_id"): first,
+            ("/exams/sessions/", "question_id"): exam_question,
+            ("/exams/sessions/", "selected_option_ids"): exam.option_order[str(exam_question)][:1],
+            ("/exams/sessions", "template_id"): bank.template.pk,
+            ("/recommendations/", "category_slug"): bank.categories[0].slug,
+        },
     )

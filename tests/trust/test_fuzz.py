@@ -11,7 +11,6 @@ candidate answered or submitted. Counts are printed at the end of the run (fuzz_
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,13 +25,10 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from apps.accounts.models import Role
-from apps.accounts.tokens import decode_refresh_token, issue_tokens_for
-from apps.exams.services.starting import start_exam_session
-from apps.notifications.services.inbox import notify_user
-from apps.practice import services as practice
+from apps.accounts.tokens import issue_tokens_for
 from tests.accounts.factories import UserFactory
 from tests.reliability_report import record
-from tests.trust.data import key_of, make_content
+from tests.trust.data import World, make_world
 from tests.trust.fuzz_report import FUZZ_STATS
 
 MAX_EXAMPLES = 10
@@ -68,16 +64,6 @@ OPERATIONS = {
 WSGI = get_wsgi_application()
 
 
-@dataclass
-class World:
-    """Real objects for path parameters, so that fuzzing reaches more than 404s."""
-
-    token: str
-    ids: dict[tuple[str, str], Any]
-    # (path prefix, body field) -> a real value, used only when the generated body has the field
-    body: dict[tuple[str, str], Any]
-
-
 def _walk_keys(value: Any, *, skip: frozenset[str] = frozenset()) -> set[str]:
     """Every key in a JSON document, except inside the values of keys in ``skip``."""
     if isinstance(value, dict):
@@ -109,49 +95,6 @@ def no_answer_key_before_submission(ctx: Any, response: Any, case: Any) -> bool 
     if leaked:
         raise AssertionError(f"{LEAK_MESSAGE} {sorted(leaked)} in {case.operation.label}")
     return True
-
-
-def _world(role: str) -> World:
-    bank = make_content()
-    user = UserFactory(role=role, is_staff=role != Role.USER)
-    session = practice.create_practice_session(user=user, question_count=3)
-    first = session.question_ids[0]
-    practice.record_practice_answer(
-        user=user,
-        session_id=session.pk,
-        question_id=first,
-        selected_option_ids=key_of(first),
-        time_spent_sec=10,
-    )
-    practice.set_question_flag(user=user, question_id=first, note="a note")
-    exam = start_exam_session(user=user, template_id=bank.template.pk).session  # left open
-    notification = notify_user(user=user, title="Hello")
-    other_device = issue_tokens_for(user=user)
-    unanswered = session.question_ids[1]
-    exam_question = exam.question_ids[0]
-    token = issue_tokens_for(user=user)["access"]
-    return World(
-        token=token,
-        ids={
-            ("/practice/sessions/", "session_id"): session.pk,
-            ("/exams/sessions/", "session_id"): exam.pk,
-            ("/practice/flags/", "question_id"): first,
-            ("/notifications/", "notification_id"): notification.pk if notification else 0,
-            ("/categories/", "slug"): bank.categories[0].slug,
-            ("/questions/", "id"): first,
-            ("/me/devices/", "device_id"): decode_refresh_token(other_device["refresh"])["sid"],
-        },
-        body={
-            ("/practice/sessions/", "question_id"): unanswered,
-            ("/practice/sessions/", "selected_option_ids"): key_of(unanswered),
-            ("/practice/flags", "question_id"): first,
-            ("/practice/reports", "question_id"): first,
-            ("/exams/sessions/", "question_id"): exam_question,
-            ("/exams/sessions/", "selected_option_ids"): exam.option_order[str(exam_question)][:1],
-            ("/exams/sessions", "template_id"): bank.template.pk,
-            ("/recommendations/", "category_slug"): bank.categories[0].slug,
-        },
-    )
 
 
 def _use_real_ids(case: Any, world: World) -> None:
@@ -214,7 +157,7 @@ def fuzz_operation(*, label: str, role: str) -> None:
     """Up to MAX_EXAMPLES generated requests to one operation, as a fresh user of ``role``;
     raises the first (shrunk) failing check."""
     operation = OPERATIONS[label]
-    world = _world(ROLES[role])
+    world = make_world(ROLES[role])
     headers = {"Authorization": f"Bearer {world.token}"}
     checks: list[Any] = [not_a_server_error]
     if label not in SCHEMA_CHECK_EXCLUDED:
