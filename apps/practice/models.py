@@ -1,5 +1,5 @@
 """Practice mode: untimed sessions with instant feedback, flags and private notes on questions,
-and candidates' problem reports (the editors' queue)."""
+candidates' problem reports (the editors' queue) and each candidate's spaced-repetition cards."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class PracticeMode(models.TextChoices):
     UNANSWERED = "unanswered", "Only questions never answered in practice"
     INCORRECT = "incorrect", "Only questions last answered wrongly"
     FLAGGED = "flagged", "Only flagged questions"
+    DUE = "due", "Only questions due for review (spaced repetition), most overdue first"
 
 
 class PracticeSession(models.Model):
@@ -140,6 +141,43 @@ class QuestionFlag(models.Model):
 
     def __str__(self) -> str:
         return f"flag {self.user_id} q{self.question_id}"
+
+
+class ReviewCard(models.Model):
+    """A candidate's spaced-repetition card for one question, scheduled by FSRS.
+
+    ``state`` is the ``fsrs.Card.to_dict()`` of the card, the scheduler's whole memory of it;
+    ``due``, ``last_review_at``, ``reps`` and ``lapses`` are kept beside it so that the queue is
+    read with plain indexed queries. ``due`` always equals the due time in ``state``.
+    ``lapses`` counts wrong answers given once the card had been learned (FSRS's Review state),
+    as Anki counts them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards"
+    )
+    # PROTECT like the attempts: an answered question is retired, never deleted.
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="review_cards")
+    state = models.JSONField(default=dict)
+    due = models.DateTimeField()
+    last_review_at = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("due", "id")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "question"), name="review_card_once_per_user"),
+            models.CheckConstraint(
+                condition=Q(lapses__lte=F("reps")), name="review_card_lapses_lte_reps"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("user", "due"), name="review_card_user_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"card {self.user_id} q{self.question_id} due {self.due:%Y-%m-%d %H:%M}"
 
 
 class ReportReason(models.TextChoices):
