@@ -76,8 +76,7 @@ def record(name: str, value: int = 1) -> None:
     """Adds ``value`` to the run-wide figure ``name`` (created at 0 on first use)."""
     if not name or not isinstance(value, int):
         raise ValueError("record(name: str, value: int)")
-    _COUNTS[name] += 0  # a figure recorded as 0 is still shown as measured
-    _COUNTS[name] += value
+    _COUNTS[name] += value  # sets the key even for 0: a recorded 0 is shown as measured
 
 
 @contextmanager
@@ -126,13 +125,11 @@ def figures() -> Counter[str]:
     totals: Counter[str] = Counter()
     for source in (_FROM_WORKERS, _COUNTS):
         for name, value in source.items():
-            totals[name] += 0
             totals[name] += value
     if "requests_fuzzed" not in totals:
         fuzz = _trust_fuzz()
         for theirs, ours in _TRUST_FUZZ_NAMES.items():
             if theirs in fuzz:
-                totals[ours] += 0
                 totals[ours] += fuzz[theirs]
     return totals
 
@@ -189,7 +186,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", None) or {}
     for name, value in output.get(WORKEROUTPUT_KEY, {}).items():
-        _FROM_WORKERS[name] += 0
         _FROM_WORKERS[name] += int(value)
     _trust_from_workers.update(output.get(_TRUST_FUZZ_KEY, {}))
 
