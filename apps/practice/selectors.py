@@ -2,18 +2,22 @@
 user, so another user's session or flag is simply not found.
 
 Public for other apps: :func:`last_practice_summary` and :func:`flagged_question_ids`
-(analytics, dashboard), :func:`personal_data` (the GDPR export).
+(analytics, dashboard), :func:`review_queue` (what is due for spaced repetition),
+:func:`personal_data` (the GDPR export).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any, TypedDict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.practice.exceptions import FlagNotFound, SessionNotFound
 from apps.practice.models import (
     PracticeAttempt,
@@ -21,11 +25,13 @@ from apps.practice.models import (
     PracticeSession,
     QuestionFlag,
     QuestionReport,
+    ReviewCard,
 )
 from apps.questions.grading import answer_keys
 from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import (
     drawable_question_ids,
+    published_questions,
     question_categories,
     questions_for_display,
 )
@@ -349,7 +355,65 @@ def practice_pool(
     if mode == PracticeMode.FLAGGED:
         flagged = set(flagged_question_ids(user_id=user_id))
         return [qid for qid in pool if qid in flagged]
+    if mode == PracticeMode.DUE:
+        drawable = set(pool)
+        return [qid for qid in due_question_ids(user_id=user_id) if qid in drawable]
     return pool
+
+
+# --- Spaced repetition ---------------------------------------------------------------------
+
+
+def due_question_ids(*, user_id: int, now: datetime | None = None) -> list[int]:
+    """Questions whose review card is due (``due <= now``), most overdue first (ties by
+    question id). Unlike the other pools this order matters: the ``due`` mode keeps it."""
+    return list(
+        ReviewCard.objects.filter(user_id=user_id, due__lte=now or timezone.now())
+        .order_by("due", "question_id")
+        .values_list("question_id", flat=True)
+    )
+
+
+class ReviewQueue(TypedDict):
+    due_now: int
+    due_today: int
+    next_due_at: datetime | None
+
+
+def _zone_of(user: User) -> ZoneInfo:
+    """The user's profile timezone; UTC without a profile or for an unknown name."""
+    try:
+        name = user.profile.timezone
+    except User.profile.RelatedObjectDoesNotExist:
+        name = ""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def review_queue(*, user: User, now: datetime | None = None) -> ReviewQueue:
+    """How many of the user's cards are due now, how many by the end of the user's day (in
+    their profile timezone; the overdue ones included), and when the next card not yet due
+    falls due (``None`` when none is scheduled). Only cards of questions a candidate can still
+    be asked count, so the numbers agree with what the ``due`` mode draws. One query (the
+    profile comes with the authenticated user)."""
+    now = now or timezone.now()
+    zone = _zone_of(user)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    end_of_today = datetime.combine(tomorrow, time.min, tzinfo=zone)
+    row = ReviewCard.objects.filter(
+        user_id=user.pk, question_id__in=published_questions().values("id")
+    ).aggregate(
+        due_now=Count("id", filter=Q(due__lte=now)),
+        due_today=Count("id", filter=Q(due__lt=end_of_today)),
+        next_due_at=Min("due", filter=Q(due__gt=now)),
+    )
+    return {
+        "due_now": row["due_now"],
+        "due_today": row["due_today"],
+        "next_due_at": row["next_due_at"],
+    }
 
 
 # --- Personal data (GDPR export) -----------------------------------------------------------
@@ -357,7 +421,8 @@ def practice_pool(
 
 def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """Everything practice holds about the user, as JSON-ready data: sessions with their
-    answers, flags with the private notes, and the user's problem reports. Four queries."""
+    answers, flags with the private notes, the user's problem reports and spaced-repetition
+    cards (with the scheduler's state of each). Five queries."""
     sessions = PracticeSession.objects.filter(user_id=user_id).order_by("created_at", "id")
     attempts: dict[int, list[dict[str, Any]]] = {}
     for a in PracticeAttempt.objects.filter(session__user_id=user_id).order_by("answered_at", "id"):
@@ -407,5 +472,17 @@ def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
                 "created_at": r.created_at.isoformat(),
             }
             for r in QuestionReport.objects.filter(user_id=user_id).order_by("created_at", "id")
+        ],
+        "review_cards": [
+            {
+                "question_id": c.question_id,
+                "due": c.due.isoformat(),
+                "last_review_at": c.last_review_at.isoformat() if c.last_review_at else None,
+                "reps": c.reps,
+                "lapses": c.lapses,
+                "state": c.state,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in ReviewCard.objects.filter(user_id=user_id).order_by("created_at", "id")
         ],
     }

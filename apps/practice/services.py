@@ -5,6 +5,12 @@ answer with the one grading rule (``apps.questions.grading``) and reporting it t
 record (``apps.questions.learning.publish_answers``) in the same transaction, completing
 sessions, and the candidate's flags, private notes and problem reports on questions.
 
+Spaced repetition: every practice answer is also a review of the candidate's FSRS card for that
+question (:class:`~apps.practice.models.ReviewCard`, created on the first answer), in the same
+transaction; the ``due`` mode draws the cards that are due, most overdue first. How an answer
+becomes a review is in :mod:`apps.practice.spaced_repetition`. Exam answers are not fed into
+the scheduler: exams are assessments, not study, and must not move what practice asks next.
+
 Time spent on an answer is stored as the client reported it; statistics (the session's total
 and the learning record) count at most ``ANALYTICS_ANSWER_TIME_CAP_SEC`` of it, so that a tab
 left open overnight does not become eight hours of study.
@@ -45,8 +51,10 @@ from apps.practice.models import (
     QuestionReport,
     ReportReason,
     ReportStatus,
+    ReviewCard,
 )
 from apps.practice.selectors import practice_pool, score_percent
+from apps.practice.spaced_repetition import review
 from apps.questions.grading import answer_keys, grade
 from apps.questions.learning import AnsweredQuestion, publish_answers
 from apps.questions.models import AnswerOption, QuestionType
@@ -129,7 +137,8 @@ def create_practice_session(
     seed: int | None = None,
 ) -> PracticeSession:
     """Draws up to ``question_count`` published questions from the chosen categories and
-    subcategories (all when none), narrowed by ``mode``, and stores the seed.
+    subcategories (all when none), narrowed by ``mode``, and stores the seed. The ``due`` mode
+    takes the questions whose review card is due, most overdue first, instead of a random draw.
 
     When fewer questions are available than asked the session holds all of them
     (``question_count < requested_count``); when none are, :class:`NoQuestionsAvailable`.
@@ -157,6 +166,11 @@ def create_practice_session(
         seed = new_seed()
     if include_explanations is None:
         include_explanations = _prefers_explanations(user)
+    if mode == PracticeMode.DUE:
+        # Most overdue first, not shuffled: the point of the mode is the order.
+        question_ids = pool[:question_count]
+    else:
+        question_ids = draw_question_ids(pool=pool, count=question_count, seed=seed)
     with transaction.atomic():
         session = PracticeSession.objects.create(
             user=user,
@@ -167,7 +181,7 @@ def create_practice_session(
                 "include_explanations": include_explanations,
                 "mode": mode,
             },
-            question_ids=draw_question_ids(pool=pool, count=question_count, seed=seed),
+            question_ids=question_ids,
             requested_count=question_count,
             available_count=len(pool),
         )
@@ -230,7 +244,8 @@ def record_practice_answer(
     The session row is locked first, so concurrent answers to one session are serialised: none
     is lost and none is recorded twice. The attempt, the session's counters and the learning
     record (via ``publish_answers``; it also keeps the questions' anonymous statistics) change
-    in this one transaction, in a fixed number of statements whatever the history's size.
+    in this one transaction, in a fixed number of statements whatever the history's size. So
+    does the user's review card for the question (:func:`schedule_review`).
 
     ``percent_correct_others`` is how many earlier answers to the question (by anyone) were
     right, before this one; ``None`` when nobody has answered it yet."""
@@ -318,6 +333,7 @@ def record_practice_answer(
             )
         ]
     )
+    schedule_review(user_id=user.pk, question_id=question_id, is_correct=result.is_correct, at=now)
     times_answered, times_correct = question["times_answered"], question["times_correct"]
     return AnswerFeedback(
         attempt=attempt,
@@ -328,6 +344,51 @@ def record_practice_answer(
         session_answered=session.answered + 1,
         session_correct=session.correct + (1 if result.is_correct else 0),
         session_question_count=session.question_count,
+    )
+
+
+def schedule_review(*, user_id: int, question_id: int, is_correct: bool, at: datetime) -> None:
+    """Reviews the user's card for the question (creating it on the first answer): right is
+    FSRS's Good, wrong is Again. Two statements: the card is read under a row lock, then
+    updated or inserted. Call it inside the answering transaction.
+
+    Two first answers to one question at the same instant (two sessions of one user) both
+    compute a new card; the insert then keeps the later one instead of failing the answer, so
+    the card counts one review where there were two."""
+    card = (
+        ReviewCard.objects.select_for_update()
+        .filter(user_id=user_id, question_id=question_id)
+        .only("id", "state", "reps", "lapses")
+        .first()
+    )
+    reviewed = review(
+        state=card.state if card else None, card_id=question_id, is_correct=is_correct, at=at
+    )
+    if card is None:
+        ReviewCard.objects.bulk_create(
+            [
+                ReviewCard(
+                    user_id=user_id,
+                    question_id=question_id,
+                    state=reviewed.state,
+                    due=reviewed.due,
+                    last_review_at=reviewed.last_review_at,
+                    reps=1,
+                    lapses=0,
+                    created_at=at,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "question"],
+            update_fields=["state", "due", "last_review_at"],
+        )
+        return
+    ReviewCard.objects.filter(pk=card.pk).update(
+        state=reviewed.state,
+        due=reviewed.due,
+        last_review_at=reviewed.last_review_at,
+        reps=card.reps + 1,
+        lapses=card.lapses + int(reviewed.lapsed),
     )
 
 

@@ -50,7 +50,9 @@ class PracticeSessionCreateInputSerializer(serializers.Serializer):
         required=False,
         default=PracticeMode.ALL,
         help_text="`all`; `unanswered`: never answered in practice; `incorrect`: last practice "
-        "answer was wrong; `flagged`: flagged by the caller.",
+        "answer was wrong; `flagged`: flagged by the caller; `due`: due for review by the "
+        "caller's spaced-repetition schedule (FSRS; every practice answer reschedules its "
+        "question), most overdue first instead of shuffled.",
     )
 
 
@@ -301,3 +303,22 @@ class PracticeReportSerializer(serializers.Serializer):
     message = serializers.CharField()
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+# --- Spaced repetition ---------------------------------------------------------------------
+
+
+class PracticeReviewQueueSerializer(serializers.Serializer):
+    """``GET /practice/review-queue``."""
+
+    due_now = serializers.IntegerField(
+        help_text="Questions due for review now: what a `due` session would draw."
+    )
+    due_today = serializers.IntegerField(
+        help_text="Questions due by the end of today in the caller's profile timezone, the ones "
+        "already due included."
+    )
+    next_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the next question not yet due falls due; null when none is scheduled.",
+    )

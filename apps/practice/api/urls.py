@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.SessionCompleteView.as_view(),
         name="session-complete",
     ),
+    path("practice/review-queue", views.ReviewQueueView.as_view(), name="review-queue"),
     path("practice/summary", views.PracticeSummaryView.as_view(), name="summary"),
     path("practice/flags", views.FlagListCreateView.as_view(), name="flag-list"),
     path("practice/flags/<int:question_id>", views.FlagDetailView.as_view(), name="flag-detail"),

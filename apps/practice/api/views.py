@@ -26,6 +26,7 @@ from apps.practice.api.serializers import (
     PracticeFlagSerializer,
     PracticeReportInputSerializer,
     PracticeReportSerializer,
+    PracticeReviewQueueSerializer,
     PracticeSessionCreateInputSerializer,
     PracticeSessionHistoryItemSerializer,
     PracticeSessionQuestionSerializer,
@@ -78,6 +79,8 @@ class SessionListCreateView(generics.GenericAPIView[PracticeSession]):
             "Draws `question_count` published questions at random from the chosen categories "
             "and subcategories (every category when none), narrowed by `mode`. The draw is "
             "reproducible: the seed is stored with the session.\n\n"
+            "`mode: due` takes the questions due for spaced-repetition review (see "
+            "`GET /practice/review-queue`), most overdue first, instead of a random draw.\n\n"
             "**Fewer questions than asked:** the session is created with every available "
             "question; the response then has `is_short: true`, `question_count` < "
             "`requested_count`, and `available_count` says how many matched. "
@@ -189,6 +192,24 @@ class SessionCompleteView(APIView):
         return Response(
             PracticeSessionSummarySerializer(selectors.session_summary(session=session)).data
         )
+
+
+class ReviewQueueView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="The caller's spaced-repetition queue",
+        description=(
+            "Every practice answer reviews the caller's card for that question with the FSRS "
+            "scheduler (right: Good, wrong: Again; exam answers do not count). `due_now` "
+            "questions are due, and a session with `mode: due` draws them, most overdue first; "
+            "`due_today` counts those due by the end of the caller's day (profile timezone); "
+            "`next_due_at` is when the next question not yet due falls due. One query."
+        ),
+        responses={200: PracticeReviewQueueSerializer, **error_responses(401)},
+    )
+    def get(self, request: Request) -> Response:
+        queue = selectors.review_queue(user=_user(request))
+        return Response(PracticeReviewQueueSerializer(queue).data)
 
 
 class PracticeSummaryView(APIView):
