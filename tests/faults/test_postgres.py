@@ -16,9 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection
 
+from apps.accounts.models import User
+from tests.conftest import client_for
 from tests.faults.processes import AppServer, PrivatePostgres, Reply, postgres_binaries_missing
 from tests.reliability_report import record, trial
 
@@ -177,3 +180,36 @@ def test_postgres_killed_restarted_stopped_and_back(
         # The outage consumed nothing: the refresh token sent while it lasted still works.
         again = app.request("POST", "/api/v1/auth/refresh", {"refresh": refresh})
         assert again.status == 200, again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_killed_under_a_request_is_a_json_503_then_recovers(user: User) -> None:
+    """In-process, on this worker's test database: only this test's own connection is killed.
+
+    Django's test client skips the request signals on which the real request cycle checks and
+    recycles connections, so the request that meets the dead connection shows what a client
+    sees when a connection dies mid-request: the JSON 503, never a 500."""
+    client = client_for(user)
+    assert client.get("/api/v1/me").status_code == 200
+    assert connection.connection is not None
+    pid = connection.connection.info.backend_pid
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=int(settings_dict["PORT"] or 5432),
+        user=settings_dict["USER"] or "postgres",
+        password=settings_dict["PASSWORD"] or None,
+        dbname=settings_dict["NAME"],
+        autocommit=True,
+    ) as other:
+        (killed,) = other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() or (False,)
+    assert killed
+
+    with trial("faults"):
+        hit = client.get("/api/v1/me")
+        (reply,) = _counted([Reply(hit.status_code, dict(hit.headers), hit.json())])
+        _assert_unavailable_envelope(reply)
+        close_old_connections()  # what the end of every real request does
+        again = client.get("/api/v1/me")
+        assert again.status_code == 200, again.content
+        assert connection.connection.info.backend_pid != pid
