@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from django.db import models
@@ -57,3 +59,62 @@ def record_event(
         ip_address=ip_address,
         request_id=request_id_var.get() or "",
     )
+
+
+def pseudonymise_user(*, user_id: int, email: str) -> int:
+    """GDPR erasure inside an append-only log: the events stay, the person's address does not.
+
+    Events the user caused, or that are about them, lose the email address (as actor label and
+    anywhere in their before/after values); the numeric id stays as a pseudonym so that a
+    security investigation can still group the events. Returns how many events changed.
+    """
+    label = f"deleted user #{user_id}"
+    needle = email.lower()
+    changed = 0
+    about = AuditEvent.objects.filter(
+        models.Q(actor_id=user_id)
+        | models.Q(subject_user_id=user_id)
+        | models.Q(target_type="accounts.user", target_id=str(user_id))
+        | models.Q(actor_label__iexact=email)
+    )
+    for event in about.only("pk", "actor_label", "before", "after"):
+        updates: dict[str, Any] = {}
+        if event.actor_label.lower() == needle:
+            updates["actor_label"] = label
+        for field in ("before", "after"):
+            value = getattr(event, field)
+            if value is not None and needle in json.dumps(value).lower():
+                updates[field] = _replace_text(value, needle, label)
+        if updates:
+            # A queryset update: erasure is the one change the append-only log allows.
+            AuditEvent.objects.filter(pk=event.pk).update(**updates)
+            changed += 1
+    return changed
+
+
+def _replace_text(value: Any, needle: str, label: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _replace_text(v, needle, label) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_text(v, needle, label) for v in value]
+    if isinstance(value, str) and needle in value.lower():
+        return re.sub(re.escape(needle), label, value, flags=re.IGNORECASE)
+    return value
+
+
+def actor_pseudonym(user_id: int) -> str:
+    return f"deleted user #{user_id}"
+
+
+def pseudonymise_actor(*, user_id: int) -> int:
+    """Unlinks a deleted account from the events it performed and replaces its address with a
+    pseudonym (GDPR erasure); the events themselves stay. Returns how many were changed."""
+    return AuditEvent.objects.filter(actor_id=user_id).update(
+        actor=None, actor_label=actor_pseudonym(user_id)
+    )
+
+
+def forget_deleted_actor(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``pre_delete`` receiver for the user model."""
+    if instance.pk is not None:
+        pseudonymise_actor(user_id=instance.pk)
