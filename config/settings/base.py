@@ -337,6 +337,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Django sessions serve only the admin: a staff sign-in lasts a working day at most.
+SESSION_COOKIE_AGE = env.int("ADMIN_SESSION_SECONDS", default=8 * 3600)
 
 # --- Logging: structured JSON with the request id ---------------------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -234,3 +234,15 @@ def test_seeded_demo_staff_use_the_admin_locally_and_enrol_for_2fa(settings: Any
     )
     assert response.status_code == 302
     assert can_reach_admin(verified)
+
+
+def test_an_admin_sign_in_lasts_a_working_day_at_most(otp_required: None, admin_user: User) -> None:
+    device = TOTPDevice.objects.create(user=admin_user, name="phone", confirmed=True)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client = Client()
+        assert admin_login(client, admin_user.email, otp_token=totp_code(device)).status_code == 302
+    with time_machine.travel(start + timedelta(hours=7, minutes=50), tick=False):
+        assert can_reach_admin(client)
+    with time_machine.travel(start + timedelta(hours=8, minutes=1), tick=False):
+        assert not can_reach_admin(client)
