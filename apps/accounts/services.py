@@ -36,7 +36,7 @@ from apps.accounts.tokens import (
     revoke_sessions,
 )
 from apps.audit.models import AuditEvent
-from apps.audit.services import record_event
+from apps.audit.services import pseudonymise_user, record_event
 from apps.core.exceptions import (
     Conflict,
     NotFound,
@@ -387,8 +387,8 @@ def delete_account(*, user: User, password: str, ip_address: str | None = None) 
     """Deletes the account after re-checking the password (GDPR erasure).
 
     Every session is revoked first, then the user is deleted; other apps' rows that belong to
-    the user go with it through ``on_delete=CASCADE``. The audit event keeps only the user id,
-    never the address.
+    the user go with it through ``on_delete=CASCADE``. The audit trail keeps its events but
+    loses the address: they name the account only by its id.
     """
     _check_current_password(user=user, password=password, ip_address=ip_address)
     user_id = user.pk
@@ -404,7 +404,9 @@ def delete_account(*, user: User, password: str, ip_address: str | None = None) 
                 ip_address=ip_address,
             )
             LoginFailure.objects.filter(email=user.email).delete()
+            email = user.email
             user.delete()
+            pseudonymise_user(user_id=user_id, email=email)
     except (models.ProtectedError, models.RestrictedError) as exc:
         logger.error("account deletion blocked by protected rows", extra={"user": user_id})
         raise Conflict("The account cannot be deleted right now. Contact support.") from exc
