@@ -1,5 +1,5 @@
 """Staff views of practice: sessions and attempts (read-only), flags (without the private
-notes), and the editors' queue of problem reports."""
+notes), spaced-repetition cards (read-only) and the editors' queue of problem reports."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from apps.practice.models import (
     QuestionFlag,
     QuestionReport,
     ReportStatus,
+    ReviewCard,
 )
 
 
@@ -110,6 +111,17 @@ class QuestionFlagAdmin(ReadOnlyAdmin):
     list_select_related = ("question",)
     fields = ("user", "question", "is_flagged", "created_at", "updated_at")
     readonly_fields = fields
+
+
+@admin.register(ReviewCard)
+class ReviewCardAdmin(ReadOnlyAdmin):
+    """Candidates' FSRS cards, to answer "why is this question due?"; written only by answers."""
+
+    list_display = ("id", "user", "question", "due", "reps", "lapses", "last_review_at")
+    list_filter = ("due", "question__category")
+    search_fields = ("user__email", "question__stem")
+    list_select_related = ("user", "question")
+    raw_id_fields = ("user", "question")
 
 
 @admin.register(QuestionReport)
