@@ -286,6 +286,7 @@ SIMPLE_JWT = {
 }
 # Django Admin needs a TOTP code from a confirmed device (manage.py create_totp_device).
 ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=True)
+OTP_TOTP_ISSUER = "OpenMRCS"  # the name authenticator apps show for the admin code
 # An absolute limit on a login's life: refresh rotation cannot extend a session past this.
 AUTH_SESSION_ABSOLUTE_LIFETIME = timedelta(days=env.int("AUTH_SESSION_MAX_DAYS", default=30))
 # Durable brute-force limit (database-backed, so it holds with Redis down).

@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 from io import StringIO
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 import time_machine
@@ -179,6 +179,8 @@ def test_create_totp_device_prints_a_url_that_enrols_an_authenticator(
     assert url, output
     parsed = urlparse(url.group(0))
     assert parsed.netloc == "totp"
+    assert parse_qs(parsed.query)["issuer"] == ["OpenMRCS"]
+    assert unquote(parsed.path) == f"/OpenMRCS:{admin_user.email}"
     secret = parse_qs(parsed.query)["secret"][0]
     device = TOTPDevice.objects.get(user=admin_user)
     assert device.confirmed
