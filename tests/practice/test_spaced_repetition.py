@@ -383,6 +383,27 @@ def test_personal_data_export_through_the_api_carries_the_cards(user: User, bank
     assert [c["question_id"] for c in cards] == [bank.anatomy_questions[0].pk]
 
 
+# --- Exams are assessments ----------------------------------------------------------------
+
+
+def test_exam_answers_do_not_review_cards(user: User) -> None:
+    from apps.exams.services.answering import AnswerInput, save_exam_answers
+    from apps.exams.services.scoring import submit_exam_session
+    from apps.exams.services.starting import start_exam_session
+    from tests.exams.factories import blueprint_template, make_bank
+
+    first, second = make_bank(categories=2, per_category=3)
+    template = blueprint_template({first: 2, second: 2}, duration_minutes=30)
+    session = start_exam_session(user=user, template_id=template.id).session
+    save_exam_answers(
+        user=user,
+        session_id=session.id,
+        answers=[AnswerInput(qid, correct_ids(qid)) for qid in session.question_ids],
+    )
+    assert submit_exam_session(session_id=session.id, user=user).answered == 4
+    assert not ReviewCard.objects.filter(user=user).exists()
+
+
 # --- Schema and admin ----------------------------------------------------------------------
 
 
