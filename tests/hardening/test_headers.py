@@ -154,3 +154,53 @@ def test_production_sends_hsts_and_redirects_plain_http(production: dict[str, An
     assert production["hsts"] == "max-age=31536000; includeSubDomains; preload"
     assert production["plain_status"] == 301
     assert production["plain_location"] == "https://openmrcs.example.com/api/v1/me"
+
+
+# --- every API read, as each kind of caller ----------------------------------------------------
+
+
+def _api_get_routes() -> list[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
+        found: list[tuple[str, Any]] = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                found += walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                found.append((prefix + str(pattern.pattern), pattern))
+        return found
+
+    routes = []
+    for route, pattern in walk(get_resolver().url_patterns):
+        view = getattr(pattern.callback, "view_class", None) or getattr(
+            pattern.callback, "cls", None
+        )
+        if route.startswith("api/v1/") and (view is None or hasattr(view, "get")):
+            routes.append(route)
+    return sorted(set(routes))
+
+
+API_GETS = _api_get_routes()
+
+
+def _url(route: str) -> str:
+    import re
+
+    return "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: "x" if m.group(1) == "slug" else "1", route)
+
+
+def test_every_api_read_is_never_stored_whoever_asks(
+    api_client: APIClient, user_client: APIClient, admin_client_api: APIClient
+) -> None:
+    assert len(API_GETS) >= 30
+    for route in API_GETS:
+        for who, client in (("anonymous", api_client), ("candidate", user_client)):
+            response = client.get(_url(route))
+            assert response.status_code < 500, (route, who, response.status_code)
+            cache_control = response.get("Cache-Control", "")
+            assert "no-store" in cache_control, (route, who, cache_control)
+            assert response["X-Content-Type-Options"] == "nosniff", route
+            assert response["X-Frame-Options"] == "DENY", route
+        staff = admin_client_api.get(_url(route))
+        assert "no-store" in staff.get("Cache-Control", ""), (route, "admin")
