@@ -90,6 +90,8 @@ class LearnerState(models.Model):
     )
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     touched_at = models.DateTimeField(null=True, blank=True)
+    # Moves forward with every write to the learner's record; cached views are stamped with it.
+    version = models.BigIntegerField(default=0, db_default=0)
 
     def __str__(self) -> str:
         return str(self.user_id)

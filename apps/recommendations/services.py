@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.analytics.services import invalidate_user_caches
+from apps.analytics.services import invalidate_user_caches, lock_learners
 from apps.core.exceptions import ValidationFailed
 from apps.recommendations.models import TopicDismissal
 from apps.recommendations.selectors import dismissal_cutoff
@@ -25,6 +25,7 @@ def dismiss_topic(*, user_id: int, category_slug: str, now: datetime | None = No
         raise ValidationFailed(
             "No such category.", fields={"category_slug": ["No active category has this slug."]}
         )
+    lock_learners(user_ids=[user_id])  # moves the learner's version: cached views go stale
     TopicDismissal.objects.update_or_create(
         user_id=user_id, category=category, defaults={"dismissed_at": now or timezone.now()}
     )

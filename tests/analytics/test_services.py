@@ -202,13 +202,28 @@ def test_dashboard_cache_is_deleted_when_the_answer_commits(
 def test_a_value_computed_across_an_invalidation_is_never_served(user: User) -> None:
     before = read_user_cache(DASHBOARD, user.pk)  # a reader starts computing...
     from apps.analytics.caching import invalidate_user_caches
+    from apps.analytics.services import lock_learners
 
-    invalidate_user_caches(user_ids=[user.pk])  # ...an answer commits meanwhile...
+    lock_learners(user_ids=[user.pk])  # ...an answer commits meanwhile...
+    invalidate_user_caches(user_ids=[user.pk])
     write_user_cache(DASHBOARD, user.pk, "old", generation=before.generation, timeout=60)
     assert read_user_cache(DASHBOARD, user.pk).value is None  # ...its stale value is ignored
     fresh = read_user_cache(DASHBOARD, user.pk)
     write_user_cache(DASHBOARD, user.pk, "new", generation=fresh.generation, timeout=60)
     assert read_user_cache(DASHBOARD, user.pk).value == "new"
+
+
+def test_a_lost_invalidation_never_serves_a_stale_value(user: User) -> None:
+    """Redis hung while the answer committed: the delete never arrived, the entry is still
+    there, but the learner's version in the database has moved on, so it is not served."""
+    from apps.analytics.services import lock_learners
+
+    current = read_user_cache(DASHBOARD, user.pk)
+    write_user_cache(DASHBOARD, user.pk, "before", generation=current.generation, timeout=60)
+    assert read_user_cache(DASHBOARD, user.pk).value == "before"
+    lock_learners(user_ids=[user.pk])  # a write to the record, with no cache delete at all
+    assert cache.get(user_cache_key(DASHBOARD, user.pk)) is not None
+    assert read_user_cache(DASHBOARD, user.pk).value is None
 
 
 @pytest.mark.django_db(transaction=True)

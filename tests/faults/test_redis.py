@@ -177,22 +177,13 @@ def test_redis_restarted_serves_from_cache_again(
         assert computed.json()["recent_activity"]["last_exam"] is not None
         stored = redis.client().keys("*dashboard*")
         assert stored, "the dashboard was not written to the restarted Redis"
-        with django_assert_num_queries(1):  # only the token's session: the body is a cache hit
+        # the token's session and the learner's version: the body is a cache hit
+        with django_assert_num_queries(2):
             cached = client.get(DASHBOARD)
         assert cached.status_code == 200
         assert cached.content == computed.content
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # only the final assertion; any other error fails the test
-    reason=(
-        "Known gap: an answer recorded while Redis does not answer cannot invalidate the "
-        "learner's cached dashboard; once Redis answers again the pre-outage dashboard is served "
-        "until DASHBOARD_CACHE_SECONDS pass. Fix in apps/analytics/caching.py (a generation "
-        "that does not live only in Redis), then drop this mark."
-    ),
-)
 def test_an_answer_recorded_while_redis_hung_shows_once_it_answers(
     user: User, private_cache: PrivateCache, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -59,6 +59,7 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/practice/sessions/<int:session_id>/attempts": AUTH,
     "api/v1/practice/sessions/<int:session_id>/complete": AUTH,
     "api/v1/practice/summary": AUTH,
+    "api/v1/practice/review-queue": AUTH,
     "api/v1/practice/flags": AUTH,
     "api/v1/practice/flags/<int:question_id>": AUTH,
     "api/v1/practice/reports": AUTH,

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Profile
@@ -50,13 +51,22 @@ class _Fact:
 def lock_learners(*, user_ids: Iterable[int]) -> None:
     """Creates (if needed) and row-locks each learner's state row, in id order, until the end of
     the transaction: one learner's aggregate writes and rebuilds never interleave."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
     now = timezone.now()
-    LearnerState.objects.bulk_create(
-        [LearnerState(user_id=uid, touched_at=now) for uid in sorted(set(user_ids))],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["touched_at"],
-    )
+    table = connection.ops.quote_name(LearnerState._meta.db_table)
+    # One statement that creates, locks and moves each learner's version forward (PostgreSQL
+    # and SQLite both speak this upsert); the version stamps cached views (analytics.caching).
+    values = ", ".join(["(%s, %s, 1)"] * len(ids))
+    params: list[Any] = [p for uid in ids for p in (uid, now)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, touched_at, version) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT (user_id) DO UPDATE SET touched_at = EXCLUDED.touched_at, "
+            f"version = {table}.version + 1",
+            params,
+        )
 
 
 def _timezones(user_ids: Sequence[int]) -> dict[int, str]:
