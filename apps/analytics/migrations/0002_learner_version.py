@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_initial'),
+        ("analytics", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='learnerstate',
-            name='version',
+            model_name="learnerstate",
+            name="version",
             field=models.BigIntegerField(db_default=0, default=0),
         ),
     ]
