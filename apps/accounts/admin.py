@@ -21,6 +21,13 @@ from apps.audit.services import record_event
 AUDITED_USER_FIELDS = ("role", "is_staff", "is_superuser", "is_active")
 
 
+def mask_email(email: str) -> str:
+    """``jane.doe@example.com`` -> ``j***@example.com``: enough to tell addresses apart in the
+    trail, not enough to name anyone."""
+    local, at, domain = email.partition("@")
+    return f"{local[:1]}***{at}{domain}" if at else "***"
+
+
 class UserCreationForm(AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
@@ -93,6 +100,20 @@ class UserAdmin(BaseUserAdmin):
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         Profile.objects.get_or_create(user=obj)
+        ip_address = request.META.get("REMOTE_ADDR")
+        if change and "email" in form.changed_data:
+            # The address is the login: a change by staff is a security event. The trail keeps
+            # masked addresses only, so it never holds a full address after the account is gone.
+            record_event(
+                kind=AuditEvent.Kind.SECURITY,
+                action="accounts.user.email_changed_by_staff",
+                actor=request.user,
+                target=obj,
+                subject_user_id=obj.pk,
+                before={"email": mask_email(str(form.initial.get("email") or ""))},
+                after={"email": mask_email(obj.email)},
+                ip_address=ip_address,
+            )
         changed = [name for name in AUDITED_USER_FIELDS if name in form.changed_data]
         if change and not changed:
             return
@@ -105,7 +126,7 @@ class UserAdmin(BaseUserAdmin):
             subject_user_id=obj.pk,
             before={name: form.initial.get(name) for name in fields} if change else None,
             after={name: getattr(obj, name) for name in fields},
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=ip_address,
         )
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:

@@ -126,3 +126,22 @@ def test_password_set_by_staff_logs_the_user_out_and_is_audited(staff: Client, u
     )
     assert response.status_code == 200
     assert AuditEvent.objects.filter(action="accounts.user.password_set_by_staff").count() == 1
+
+
+def test_email_change_by_staff_is_a_masked_security_event(
+    staff: Client, user: User, admin_user: User
+) -> None:
+    old = user.email
+    response = staff.post(
+        f"/admin/accounts/user/{user.pk}/change/", change_form(user, email="zed.new@example.org")
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action="accounts.user.email_changed_by_staff")
+    assert event.kind == AuditEvent.Kind.SECURITY
+    assert event.actor == admin_user
+    assert event.before == {"email": f"{old[0]}***@example.com"}
+    assert event.after == {"email": "z***@example.org"}
+    assert old not in str(event.before)
+    assert "zed.new@example.org" not in str(event.after)
+    # Only the address changed: no role event.
+    assert not AuditEvent.objects.filter(action="accounts.user.roles_changed").exists()
