@@ -62,7 +62,7 @@ def lock_learners(*, user_ids: Iterable[int]) -> None:
     params: list[Any] = [p for uid in ids for p in (uid, now)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (user_id, touched_at, version) VALUES {values} "  # noqa: S608
+            f"INSERT INTO {table} (user_id, touched_at, version) VALUES {values} "  # noqa: S608  # nosec B608
             f"ON CONFLICT (user_id) DO UPDATE SET touched_at = EXCLUDED.touched_at, "
             f"version = {table}.version + 1",
             params,
