@@ -4,18 +4,29 @@ from django.apps import AppConfig
 from django.db import connections
 from django.db.models.signals import post_migrate
 
-# The database itself keeps the trail append-only: UPDATE and DELETE are refused, except what
-# the erasure of an actor's account needs: actor_id set to NULL and, optionally, actor_label
-# replaced by the pseudonym of ``services.pseudonymise_actor``; nothing else may change.
+# The database itself keeps the trail append-only: UPDATE and DELETE are refused, with two
+# exceptions, both for the erasure of an account (GDPR):
+# - unlinking a deleted actor: actor_id set to NULL and actor_label kept or replaced by the
+#   pseudonym of ``services.actor_pseudonym``, nothing else changed (Django's SET_NULL);
+# - inside ``services.erasure()`` (a transaction-local flag): actor_id, actor_label, before and
+#   after may change, so that a deleted person's address can be replaced; the event itself
+#   (when, what, about whom) still cannot.
 # Installed after every migrate (idempotent) rather than in a migration, so that test databases
 # built without migrations have it too.
 APPEND_ONLY_SQL = """
 CREATE OR REPLACE FUNCTION audit_auditevent_append_only() RETURNS trigger AS $$
+DECLARE
+    kept text[] := ARRAY['actor_id', 'actor_label'];
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL
-       AND (to_jsonb(NEW) - 'actor_id' - 'actor_label')
-           = (to_jsonb(OLD) - 'actor_id' - 'actor_label')
+       AND (to_jsonb(NEW) - kept) = (to_jsonb(OLD) - kept)
        AND (NEW.actor_label = OLD.actor_label OR NEW.actor_label LIKE 'deleted user #%') THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND current_setting('openmrcs.audit_erasure', true) = 'on'
+       AND (NEW.actor_id IS NULL OR NEW.actor_id = OLD.actor_id)
+       AND (to_jsonb(NEW) - (kept || ARRAY['before', 'after']))
+           = (to_jsonb(OLD) - (kept || ARRAY['before', 'after'])) THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import models
+from django.db import connection, models, transaction
 
 from apps.audit.models import AuditEvent
 from apps.core.request_context import request_id_var
@@ -70,13 +72,35 @@ def pseudonymise_user(*, user_id: int, email: str) -> int:
     """
     label = f"deleted user #{user_id}"
     needle = email.lower()
-    changed = 0
     about = AuditEvent.objects.filter(
         models.Q(actor_id=user_id)
         | models.Q(subject_user_id=user_id)
         | models.Q(target_type="accounts.user", target_id=str(user_id))
         | models.Q(actor_label__iexact=email)
     )
+    with erasure():
+        changed = _pseudonymise(about, needle=needle, label=label)
+    return changed
+
+
+@contextmanager
+def erasure() -> Iterator[None]:
+    """Lets the enclosed statements rewrite who an event names (actor, before and after), the one
+    change the database allows besides unlinking an actor; see ``apps.audit.apps``."""
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic():
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('openmrcs.audit_erasure', 'on', true)")
+        yield
+        # (On an error the savepoint's rollback undoes the flag as well.)
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('openmrcs.audit_erasure', 'off', true)")
+
+
+def _pseudonymise(about: models.QuerySet[AuditEvent], *, needle: str, label: str) -> int:
+    changed = 0
     for event in about.only("pk", "actor_label", "before", "after"):
         updates: dict[str, Any] = {}
         if event.actor_label.lower() == needle:

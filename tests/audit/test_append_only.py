@@ -89,3 +89,46 @@ def test_deleting_an_account_through_the_api_leaves_no_address_in_the_trail(user
     assert not AuditEvent.objects.filter(actor_label=email).exists()
     assert AuditEvent.objects.filter(actor_label=f"deleted user #{user_id}").exists()
     assert email not in str(list(AuditEvent.objects.values_list("before", "after")))
+
+
+def test_erasure_may_rewrite_who_an_event_names_and_nothing_else(user: User) -> None:
+    from apps.audit.services import erasure
+
+    event = record_event(
+        kind=AuditEvent.Kind.SECURITY,
+        action="auth.invited",
+        subject_user_id=user.pk,
+        after={"invited": user.email},
+    )
+    rows = AuditEvent.objects.filter(pk=event.pk)
+    refused(lambda: rows.update(after={"invited": "someone"}))  # not outside erasure
+    with erasure():
+        rows.update(after={"invited": f"deleted user #{user.pk}"})
+        refused(lambda: rows.update(action="rewritten"))
+        refused(lambda: rows.update(subject_user_id=None))
+        refused(lambda: rows.delete())
+    refused(lambda: rows.update(after={}))  # the permission ended with the block
+    event.refresh_from_db()
+    assert event.after == {"invited": f"deleted user #{user.pk}"}
+    assert event.action == "auth.invited"
+
+
+def test_account_deletion_erases_the_address_inside_event_values(user: User) -> None:
+    from tests.accounts.factories import DEFAULT_PASSWORD
+    from tests.accounts.helpers import bearer, tokens_for
+
+    email, user_id = user.email, user.pk
+    record_event(
+        kind=AuditEvent.Kind.SECURITY,
+        action="auth.invited",
+        subject_user_id=user_id,
+        after={"invited": email, "note": f"sent to {email.upper()}"},
+    )
+    client = bearer(tokens_for(email)["access"])
+    assert client.delete("/api/v1/me", {"password": DEFAULT_PASSWORD}).status_code == 204
+    event = AuditEvent.objects.get(action="auth.invited")
+    assert event.after == {
+        "invited": f"deleted user #{user_id}",
+        "note": f"sent to deleted user #{user_id}",
+    }
+    assert email not in str(list(AuditEvent.objects.values_list("actor_label", "before", "after")))
