@@ -139,6 +139,12 @@ def pseudonymise_actor(*, user_id: int) -> int:
 
 
 def forget_deleted_actor(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """``pre_delete`` receiver for the user model."""
-    if instance.pk is not None:
-        pseudonymise_actor(user_id=instance.pk)
+    """``pre_delete`` receiver for the user model: erasure on every path (API, admin, shell).
+
+    The address goes from the events about the person, and every event they performed is
+    unlinked and pseudonymous even if it was recorded under an earlier address."""
+    if instance.pk is None:
+        return
+    if getattr(instance, "email", ""):
+        pseudonymise_user(user_id=instance.pk, email=instance.email)
+    pseudonymise_actor(user_id=instance.pk)

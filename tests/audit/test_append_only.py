@@ -132,3 +132,29 @@ def test_account_deletion_erases_the_address_inside_event_values(user: User) -> 
         "note": f"sent to deleted user #{user_id}",
     }
     assert email not in str(list(AuditEvent.objects.values_list("actor_label", "before", "after")))
+
+
+def test_an_admin_deletion_erases_as_much_as_the_api(admin_user: User, user: User) -> None:
+    from django.test import Client
+
+    old_email, user_id = user.email, user.pk
+    record_event(kind=AuditEvent.Kind.SECURITY, action="auth.x", actor=user)
+    # The address changes later: the label recorded above still holds the old one.
+    user.email = "renamed@example.com"
+    user.save(update_fields=["email"])
+    record_event(
+        kind=AuditEvent.Kind.SECURITY,
+        action="auth.y",
+        subject_user_id=user_id,
+        after={"to": user.email},
+    )
+    staff = Client()
+    staff.force_login(admin_user)
+    response = staff.post(f"/admin/accounts/user/{user_id}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user_id).exists()
+    rows = str(list(AuditEvent.objects.values_list("actor_label", "before", "after")))
+    assert old_email not in rows
+    assert "renamed@example.com" not in rows
+    assert AuditEvent.objects.get(action="auth.x").actor_label == f"deleted user #{user_id}"
+    assert AuditEvent.objects.get(action="auth.y").after == {"to": f"deleted user #{user_id}"}
