@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.exams.services import AnswerInput
+from apps.questions.api.serializers import MediaSerializer, OptionPublicSerializer
 
 MAX_OPTIONS_PER_ANSWER = 20
 MAX_ANSWERS_PER_BATCH = 500
@@ -68,26 +69,14 @@ class ExamTemplateSerializer(serializers.Serializer):
     unavailable_reason = serializers.CharField(allow_null=True)
 
 
-class ExamOptionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-
-
-class ExamMediaSerializer(serializers.Serializer):
-    url = serializers.URLField()
-    kind = serializers.CharField()
-    alt_text = serializers.CharField()
-    caption = serializers.CharField()
-
-
 class ExamQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField(help_text="1-based position in this session.")
     stem = serializers.CharField()
     type = serializers.ChoiceField(choices=["single", "multi"])
     category = serializers.CharField()
-    options = ExamOptionSerializer(many=True, help_text="In this session's stored order.")
-    media = ExamMediaSerializer(many=True)
+    options = OptionPublicSerializer(many=True, help_text="In this session's stored order.")
+    media = MediaSerializer(many=True)
 
 
 class ExamSavedAnswerSerializer(serializers.Serializer):
@@ -178,8 +167,8 @@ class ExamReviewAttemptSerializer(serializers.Serializer):
     stem = serializers.CharField()
     type = serializers.CharField()
     category = serializers.CharField()
-    options = ExamOptionSerializer(many=True)
-    media = ExamMediaSerializer(many=True)
+    options = OptionPublicSerializer(many=True)
+    media = MediaSerializer(many=True)
     selected_option_ids = serializers.ListField(child=serializers.IntegerField())
     flagged = serializers.BooleanField()
     correct_option_ids = serializers.ListField(child=serializers.IntegerField())

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from apps.practice.models import PracticeMode, PracticeSession, ReportReason
 from apps.practice.selectors import score_percent
 from apps.practice.services import MAX_QUESTIONS_PER_SESSION, MAX_SELECTED_OPTIONS
+from apps.questions.api.serializers import MediaSerializer, OptionPublicSerializer
 
 MAX_INT = 2_147_483_647
 MAX_SLUGS = 50
@@ -132,18 +133,6 @@ class PracticeNamedSlugSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class PracticeOptionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-
-
-class PracticeMediaSerializer(serializers.Serializer):
-    url = serializers.URLField()
-    kind = serializers.CharField()
-    alt_text = serializers.CharField()
-    caption = serializers.CharField()
-
-
 class PracticePreviousAttemptSerializer(serializers.Serializer):
     selected_option_ids = serializers.ListField(child=serializers.IntegerField())
     is_correct = serializers.BooleanField()
@@ -163,8 +152,8 @@ class PracticeSessionQuestionSerializer(serializers.Serializer):
     difficulty = serializers.IntegerField(source="question.difficulty")
     category = PracticeNamedSlugSerializer(source="question.category")
     subcategory = PracticeNamedSlugSerializer(source="question.subcategory", allow_null=True)
-    options = PracticeOptionSerializer(source="question.options.all", many=True)
-    media = PracticeMediaSerializer(source="question.media.all", many=True)
+    options = OptionPublicSerializer(source="question.options.all", many=True)
+    media = MediaSerializer(source="question.media.all", many=True)
     is_available = serializers.BooleanField(
         help_text="False when the question was withdrawn after the draw; it can't be answered."
     )
