@@ -17,8 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.exceptions import DomainError
+from apps.core.request_context import user_id_var
 
 logger = logging.getLogger("apps.core.errors")
+# Refused access (ASVS 16.3.2): one WARNING line per 401/403, and per 404 on a route that names an
+# object (ownership is enforced by scoping, so another user's id is a 404).
+security_logger = logging.getLogger("apps.core.security")
 
 _DRF_CODES = {
     exceptions.ValidationError: "validation_error",
@@ -69,6 +73,57 @@ def _first_message(fields: dict[str, list[str]]) -> str:
 
 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _handle_exception(exc, context)
+    if response is not None:
+        log_refusal(response, context)
+    return response
+
+
+def _caller_id(request: Any) -> int | None:
+    """The authenticated caller's id, without triggering authentication again."""
+    user_id = user_id_var.get()
+    if user_id is not None:
+        return user_id
+    user = getattr(request, "_user", None)  # set by DRF once authentication has run
+    if user is not None and getattr(user, "is_authenticated", False):
+        return int(user.pk)
+    return None
+
+
+def log_refusal(response: Response, context: dict[str, Any]) -> None:
+    """Logs a refused request: status, error code, method, path and caller id.
+
+    Never the query string, headers or body, so no credential can reach the log; the request id
+    is added by the logging filter.
+    """
+    status_code = response.status_code
+    object_route = bool(context.get("kwargs"))
+    if status_code not in (401, 403) and not (status_code == 404 and object_route):
+        return
+    request = context.get("request")
+    data = response.data if isinstance(response.data, dict) else {}
+    user_id = _caller_id(request)
+    view = context.get("view")
+    # The logging filter copies user_id from the request context; make it hold the caller.
+    previous = user_id_var.set(user_id)
+    try:
+        security_logger.warning(
+            "access refused",
+            extra={
+                "event": "access_refused",
+                "status": status_code,
+                "code": str(data.get("code", "")),
+                "method": getattr(request, "method", None),
+                "path": getattr(request, "path", None),
+                "view": type(view).__name__ if view is not None else None,
+                "user_id": user_id,
+            },
+        )
+    finally:
+        user_id_var.reset(previous)
+
+
+def _handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         retry_after = getattr(exc, "retry_after", None)
         return Response(
