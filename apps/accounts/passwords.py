@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import re
 import string
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -48,6 +49,50 @@ class MaximumLengthValidator:
 
     def get_help_text(self) -> str:
         return f"Your password can be up to {self.max_length} characters long."
+
+
+# --- Context-specific words (ASVS 6.2.11) ------------------------------------------------------
+
+# Undo the usual substitutions before looking for a word ("0penMRC$" is still "openmrcs").
+_UNLEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"})
+_UNLEET.update(str.maketrans({"$": "s", "!": "i", "|": "i"}))
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# Parts of an email local part shorter than this are too common to refuse ("jo", "dr", "uk").
+MIN_CONTEXT_WORD_LENGTH = 4
+
+
+def _normalise(text: str) -> str:
+    """Lower case, substitutions undone, everything but letters and digits removed."""
+    return _NOT_ALNUM.sub("", text.lower().translate(_UNLEET))
+
+
+def context_words(user: Any = None) -> list[str]:
+    """The words a password must not contain: the product's (``PASSWORD_CONTEXT_WORDS``) and the
+    local part of the user's email address, whole and split at ``. _ - +``."""
+    words = [str(word) for word in getattr(settings, "PASSWORD_CONTEXT_WORDS", [])]
+    email = str(getattr(user, "email", "") or "")
+    if "@" in email:
+        local = email.rsplit("@", 1)[0].split("+", 1)[0]
+        words.append(local)
+        words.extend(re.split(r"[._\-]+", local))
+    normalised = {_normalise(word) for word in words}
+    return sorted(w for w in normalised if len(w) >= MIN_CONTEXT_WORD_LENGTH)
+
+
+class ContextWordsValidator:
+    """Refuses passwords containing the product's name or the user's email local part, also when
+    written with capitals, separators or digit-for-letter substitutions."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        text = _normalise(password)
+        if any(word in text for word in context_words(user)):
+            raise ValidationError(
+                "This password contains the name of this site or part of your email address.",
+                code="password_context_word",
+            )
+
+    def get_help_text(self) -> str:
+        return "Your password can't contain the name of this site or your email address."
 
 
 # --- The offline list ----------------------------------------------------------------------------

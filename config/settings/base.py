@@ -184,7 +184,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "apps.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "apps.accounts.passwords.BreachedPasswordValidator"},
+    {"NAME": "apps.accounts.passwords.ContextWordsValidator"},
 ]
+# Words of this service a password may not contain (ASVS 6.2.11), besides the email local part.
+PASSWORD_CONTEXT_WORDS = ["openmrcs", "mrcs"]
 # Breached passwords: a bundled offline list always; the HIBP range API only when enabled.
 HIBP_ONLINE = env.bool("HIBP_ONLINE", default=False)
 HIBP_API_URL = env("HIBP_API_URL", default="https://api.pwnedpasswords.com")
