@@ -26,7 +26,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -55,7 +55,7 @@ from apps.practice.models import (
 )
 from apps.practice.selectors import practice_pool, score_percent
 from apps.practice.spaced_repetition import review
-from apps.questions.grading import answer_keys, grade
+from apps.questions.grading import grade
 from apps.questions.learning import AnsweredQuestion, publish_answers
 from apps.questions.models import AnswerOption, QuestionType
 from apps.questions.selectors import published_questions
@@ -272,26 +272,44 @@ def record_practice_answer(
         raise SessionCompleted()
     if question_id not in session.question_ids:
         raise QuestionNotInSession(fields={"question_id": ["Not a question of this session."]})
+    # Whether the session already holds an answer to the question is read with the question
+    # (the session row is locked, so the answer cannot appear in between).
     question = (
         published_questions()
         .filter(pk=question_id)
-        .values("type", "version", "category_id", "explanation", "times_answered", "times_correct")
+        .annotate(
+            already_answered=Exists(
+                PracticeAttempt.objects.filter(session_id=session.pk, question_id=OuterRef("pk"))
+            )
+        )
+        .values(
+            "type",
+            "version",
+            "category_id",
+            "explanation",
+            "times_answered",
+            "times_correct",
+            "already_answered",
+        )
         .first()
     )
     if question is None:
         raise QuestionUnavailable()
-    if PracticeAttempt.objects.filter(session_id=session.pk, question_id=question_id).exists():
+    if question["already_answered"]:
         raise AlreadyAnswered()
     selected = sorted(set(selected_option_ids))
     if len(selected) > MAX_SELECTED_OPTIONS:
         raise ValidationFailed(fields={"selected_option_ids": ["Too many options selected."]})
-    option_ids = set(
-        AnswerOption.objects.filter(question_id=question_id).values_list("id", flat=True)
+    # One read gives both the question's options (to validate the selection) and its answer
+    # key, the same rows ``answer_keys`` reads.
+    options = list(
+        AnswerOption.objects.filter(question_id=question_id).values_list("id", "is_correct")
     )
+    option_ids = {oid for oid, _ in options}
     _validate_selection(question_type=question["type"], option_ids=option_ids, selected=selected)
 
     result = grade(
-        correct_option_ids=answer_keys(question_ids=[question_id])[question_id],
+        correct_option_ids=sorted(oid for oid, is_correct in options if is_correct),
         selected_option_ids=selected,
     )
     now = answered_at or timezone.now()

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ from apps.practice.models import (
 from apps.questions.learning import AnsweredQuestion, answers_recorded
 from apps.questions.models import AnswerOption
 from tests.accounts.factories import UserFactory
-from tests.practice.conftest import Bank, answer, start_session
+from tests.practice.conftest import Bank, answer, start_session, wrong_ids
 from tests.questions.factories import QuestionFactory, make_question
 from tests.taxonomy.factories import CategoryFactory
 
@@ -543,3 +544,26 @@ def test_personal_data_holds_only_the_users_own(user: User, other_user: User, ba
         (session.question_ids[1], "mine")
     ]
     assert [r["reason"] for r in data["question_reports"]] == ["typo"]
+
+
+def test_an_answer_costs_a_fixed_number_of_statements_and_no_inner_savepoints(
+    user: User, bank: Bank
+) -> None:
+    """Lock the session, read the question (with whether it is already answered) and its
+    options, write the attempt and the session's counters, lock the learner (reading the
+    timezone), write the fact, the day, the category and the question statistics, read and
+    write the review card: twelve statements, inside the one transaction of the call."""
+    session = start_session(user, count=2)
+    first, second = session.question_ids
+    answer(user, session, first, right=True)
+    selected = wrong_ids(second)
+    with CaptureQueriesContext(connection) as ctx:
+        services.record_practice_answer(
+            user=user, session_id=session.pk, question_id=second, selected_option_ids=selected
+        )
+    statements = [q["sql"] for q in ctx.captured_queries]
+    # The test runs inside a transaction, so the call's own atomic block is one savepoint.
+    savepoints = [s for s in statements if "SAVEPOINT" in s]
+    assert len(savepoints) == 2  # SAVEPOINT and RELEASE of the call's atomic block only
+    assert len(statements) - len(savepoints) == 12
+    assert PracticeAttempt.objects.filter(session=session).count() == 2

@@ -48,14 +48,18 @@ class _Fact:
         return (self.user_id, self.source, self.source_id, self.question_id)
 
 
-def lock_learners(*, user_ids: Iterable[int]) -> None:
+def lock_learners(*, user_ids: Iterable[int]) -> dict[int, str | None]:
     """Creates (if needed) and row-locks each learner's state row, in id order, until the end of
-    the transaction: one learner's aggregate writes and rebuilds never interleave."""
+    the transaction: one learner's aggregate writes and rebuilds never interleave.
+
+    Returns each learner's profile timezone (``None`` without a profile), read by the same
+    statement, so that recording an answer needs no separate profile query."""
     ids = sorted(set(user_ids))
     if not ids:
-        return
+        return {}
     now = timezone.now()
     table = connection.ops.quote_name(LearnerState._meta.db_table)
+    profiles = connection.ops.quote_name(Profile._meta.db_table)
     # One statement that creates, locks and moves each learner's version forward (PostgreSQL
     # and SQLite both speak this upsert); the version stamps cached views (analytics.caching).
     values = ", ".join(["(%s, %s, 1)"] * len(ids))
@@ -64,14 +68,12 @@ def lock_learners(*, user_ids: Iterable[int]) -> None:
         cursor.execute(
             f"INSERT INTO {table} (user_id, touched_at, version) VALUES {values} "  # noqa: S608  # nosec B608
             f"ON CONFLICT (user_id) DO UPDATE SET touched_at = EXCLUDED.touched_at, "
-            f"version = {table}.version + 1",
+            f"version = {table}.version + 1 "
+            f"RETURNING user_id, (SELECT p.timezone FROM {profiles} p "
+            f"WHERE p.user_id = {table}.user_id)",
             params,
         )
-
-
-def _timezones(user_ids: Sequence[int]) -> dict[int, str]:
-    rows = Profile.objects.filter(user_id__in=user_ids).values_list("user_id", "timezone")
-    return dict(rows)
+        return {int(uid): tz for uid, tz in cursor.fetchall()}
 
 
 def record_answers(*, answers: Sequence[AnsweredQuestion]) -> int:
@@ -88,10 +90,11 @@ def record_answers(*, answers: Sequence[AnsweredQuestion]) -> int:
     if not answers:
         return 0
     cap = settings.ANALYTICS_ANSWER_TIME_CAP_SEC
-    with transaction.atomic():
+    # No savepoint of its own: it runs inside the publisher's transaction, and a failure here
+    # must abort the whole answer anyway.
+    with transaction.atomic(savepoint=False):
         user_ids = sorted({a.user_id for a in answers})
-        zones = _timezones(user_ids)
-        lock_learners(user_ids=user_ids)
+        zones = lock_learners(user_ids=user_ids)
 
         facts: dict[tuple[int, str, int, int], _Fact] = {}
         for a in answers:
@@ -199,7 +202,7 @@ def record_heartbeat(*, user_id: int, seconds: int, now: datetime | None = None)
     now = aware(now or timezone.now())
     claimed = max(0, min(int(seconds), settings.ANALYTICS_HEARTBEAT_MAX_SEC))
     with transaction.atomic():
-        lock_learners(user_ids=[user_id])
+        zones = lock_learners(user_ids=[user_id])
         state = LearnerState.objects.select_for_update().get(user_id=user_id)
         if state.last_heartbeat_at is not None:
             elapsed = int((now - state.last_heartbeat_at).total_seconds())
@@ -209,8 +212,7 @@ def record_heartbeat(*, user_id: int, seconds: int, now: datetime | None = None)
             state.save(update_fields=["last_heartbeat_at"])
         if claimed == 0:
             return 0
-        tz_name = Profile.objects.filter(user_id=user_id).values_list("timezone", flat=True)
-        day = local_date(now, zone(next(iter(tz_name), None)))
+        day = local_date(now, zone(zones.get(user_id)))
         HeartbeatLog.objects.create(user_id=user_id, at=now, local_date=day, seconds=claimed)
         upsert_adding(
             table=DailyActivity._meta.db_table,

@@ -415,10 +415,10 @@ def set_status_bulk(*, question_ids: Iterable[int], status: str, actor: Any) -> 
     return changed
 
 
-@transaction.atomic
 def record_question_stats(*, counts: Mapping[int, tuple[int, int]]) -> None:
     """Adds ``{question_id: (answered, correct)}`` to the questions' anonymous statistics with
-    atomic ``F()`` increments (safe under concurrency). Called by the learning record."""
+    atomic ``F()`` increments (safe under concurrency). Called by the learning record, inside
+    its transaction (no savepoint of its own: a failure aborts the whole recording)."""
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for question_id, (answered, correct) in counts.items():
         if answered < 0 or correct < 0 or correct > answered:
@@ -428,10 +428,18 @@ def record_question_stats(*, counts: Mapping[int, tuple[int, int]]) -> None:
     all_ids = sorted(i for ids in groups.values() for i in ids)
     if not all_ids:
         return
-    # Lock the rows in one fixed order first, so concurrent callers cannot deadlock.
-    list(Question.objects.select_for_update().filter(id__in=all_ids).order_by("id").values("id"))
-    for (answered, correct), ids in sorted(groups.items()):
-        Question.objects.filter(id__in=sorted(ids)).update(
-            times_answered=F("times_answered") + answered,
-            times_correct=F("times_correct") + correct,
-        )
+    with transaction.atomic(savepoint=False):
+        if len(all_ids) > 1:
+            # Lock the rows in one fixed order first, so concurrent callers cannot deadlock. A
+            # single row needs no such step: its update takes the one lock there is to take.
+            list(
+                Question.objects.select_for_update()
+                .filter(id__in=all_ids)
+                .order_by("id")
+                .values("id")
+            )
+        for (answered, correct), ids in sorted(groups.items()):
+            Question.objects.filter(id__in=sorted(ids)).update(
+                times_answered=F("times_answered") + answered,
+                times_correct=F("times_correct") + correct,
+            )
