@@ -246,3 +246,24 @@ def test_online_check_fails_open_with_a_warning_when_the_service_is_down(
         assert register("password1234", email="x@example.com").status_code == 400
     assert any(r.getMessage() == "breached-password service unavailable" for r in caplog.records)
     assert "Tangerine" not in caplog.text
+
+
+def test_passwords_are_verified_exactly_as_typed_spaces_included() -> None:
+    """ASVS 6.2.8: no trimming or other change on the way in, at sign-up and at login."""
+    padded = "  tangerine lighthouse orbit  "
+    response = register(padded, email="padded@example.com")
+    assert response.status_code == 201, response.content
+    user = User.objects.get(email="padded@example.com")
+    assert user.check_password(padded)
+    assert not user.check_password(padded.strip())
+
+    def login(password: str) -> int:
+        return int(
+            APIClient()
+            .post("/api/v1/auth/login", {"email": user.email, "password": password}, format="json")
+            .status_code
+        )
+
+    assert login(padded.strip()) == 401
+    assert login(padded + " ") == 401
+    assert login(padded) == 200
