@@ -4,6 +4,9 @@ visibility rule, ``QuestionQuerySet.published``), so taxonomy never imports the 
 
 from __future__ import annotations
 
+import secrets
+
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.core.exceptions import NotFound
@@ -11,14 +14,53 @@ from apps.taxonomy.models import Category, Subcategory, Tag
 
 _PUBLISHED = Q(questions__status="published")
 
+# Published question counts per category, shared by every caller of the category list. The
+# question bank's services forget them when a question's status or category changes (after
+# commit), so a publish shows at once; the TTL bounds any change made elsewhere (a Django
+# Admin form save, a shell). The cached value carries the generation it was computed under:
+# forgetting starts a new generation, so a count computed before a change and stored after
+# it is never used.
+QUESTION_COUNTS_TTL_SEC = 180
+COUNTS_KEY = "taxonomy:category-question-counts:v1"
+GENERATION_KEY = "taxonomy:category-question-counts:generation"
 
-def active_categories() -> QuerySet[Category]:
-    """Active categories in syllabus order, each with ``question_count`` (published only)."""
-    return (
-        Category.objects.filter(is_active=True)
-        .annotate(question_count=Count("questions", filter=_PUBLISHED))
-        .order_by("order", "name")
+
+def _generation() -> str | None:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, secrets.token_hex(8), None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
+
+
+def category_question_counts() -> dict[int, int]:
+    """``{category_id: published questions}`` (categories without any are left out), cached
+    for :data:`QUESTION_COUNTS_TTL_SEC` seconds and forgotten by the question bank's writes."""
+    got = cache.get_many([GENERATION_KEY, COUNTS_KEY])
+    generation = got.get(GENERATION_KEY)
+    cached = got.get(COUNTS_KEY)
+    if generation is not None and cached is not None and cached[0] == generation:
+        return dict(cached[1])
+    if generation is None:
+        generation = _generation()
+    counts = dict(
+        Category.objects.annotate(n=Count("questions", filter=_PUBLISHED))
+        .filter(n__gt=0)
+        .values_list("pk", "n")
     )
+    if generation is not None:  # None only when the cache is unreachable
+        cache.set(COUNTS_KEY, (generation, counts), QUESTION_COUNTS_TTL_SEC)
+    return counts
+
+
+def active_categories() -> list[Category]:
+    """Active categories in syllabus order, each with ``question_count`` (published only, from
+    :func:`category_question_counts`): one query when the counts are cached."""
+    counts = category_question_counts()
+    categories = list(Category.objects.filter(is_active=True).order_by("order", "name"))
+    for category in categories:
+        category.question_count = counts.get(category.pk, 0)  # type: ignore[attr-defined]
+    return categories
 
 
 def active_subcategories() -> QuerySet[Subcategory]:
@@ -34,8 +76,8 @@ def category_detail(*, slug: str) -> Category:
     queries. Unknown or inactive slugs raise :class:`NotFound`."""
     subcategories = active_subcategories().order_by("order", "name")
     category = (
-        active_categories()
-        .filter(slug=slug)
+        Category.objects.filter(is_active=True, slug=slug)
+        .annotate(question_count=Count("questions", filter=_PUBLISHED))
         .prefetch_related(Prefetch("subcategories", queryset=subcategories))
         .first()
     )

@@ -3,11 +3,14 @@ there); the demo seed creates what is missing; question writes create tags on th
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.utils.text import slugify
 
 from apps.taxonomy.models import Category, Subcategory, Tag
+from apps.taxonomy.selectors import GENERATION_KEY
 
 
 def ensure_category(
@@ -45,3 +48,10 @@ def tags_for_names(*, names: Iterable[str]) -> list[Tag]:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {tag.slug: tag for tag in Tag.objects.filter(slug__in=list(wanted))}
     return [existing[slug] for slug in wanted if slug in existing]
+
+
+def forget_category_question_counts() -> None:
+    """Makes the next category list count published questions afresh (a new generation of
+    :func:`apps.taxonomy.selectors.category_question_counts`). The question bank calls it, on
+    commit, whenever a question is created, deleted, or changes status or category."""
+    cache.set(GENERATION_KEY, secrets.token_hex(8), None)

@@ -123,3 +123,93 @@ def test_unknown_or_inactive_category_is_404(user_client: APIClient) -> None:
 
 def test_categories_need_auth(api_client: APIClient) -> None:
     assert api_client.get("/api/v1/categories").status_code == 401
+
+
+# --- Cached published counts ----------------------------------------------------------------
+
+
+def _counts(client: APIClient) -> dict[str, int]:
+    return {c["slug"]: c["question_count"] for c in client.get("/api/v1/categories").json()}
+
+
+@pytest.mark.usefixtures("no_provider")
+def test_a_cached_list_counts_questions_without_scanning_them(
+    user_client: APIClient,
+) -> None:
+    cat = CategoryFactory(slug="anatomy")
+    make_question(category=cat)
+    assert _counts(user_client) == {"anatomy": 1}  # computed and cached
+    with CaptureQueriesContext(connection) as ctx:
+        assert _counts(user_client) == {"anatomy": 1}
+    assert not [q for q in ctx.captured_queries if "questions_question" in q["sql"]]
+
+
+@pytest.mark.usefixtures("no_provider")
+def test_a_publish_retire_move_and_delete_show_in_the_list_at_once(
+    user_client: APIClient,
+    editor_client: APIClient,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    anatomy = CategoryFactory(slug="anatomy", order=1)
+    CategoryFactory(slug="physiology", order=2)
+    draft = make_question(category=anatomy, status=QuestionStatus.DRAFT)
+    assert _counts(user_client) == {"anatomy": 0, "physiology": 0}
+
+    url = f"/api/v1/questions/{draft.pk}"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert editor_client.patch(url, {"status": "published"}, format="json").status_code == 200
+    assert _counts(user_client) == {"anatomy": 1, "physiology": 0}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        res = editor_client.patch(url, {"category": "physiology"}, format="json")
+        assert res.status_code == 200, res.json()
+    assert _counts(user_client) == {"anatomy": 0, "physiology": 1}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert editor_client.patch(url, {"status": "retired"}, format="json").status_code == 200
+    assert _counts(user_client) == {"anatomy": 0, "physiology": 0}
+
+    make_question(category=anatomy)  # made directly: counted once something invalidates
+    with django_capture_on_commit_callbacks(execute=True):
+        created = editor_client.post(
+            "/api/v1/questions",
+            {
+                "stem": "Which nerve supplies the deltoid muscle?",
+                "category": "anatomy",
+                "status": "published",
+                "options": [
+                    {"text": "Axillary", "is_correct": True},
+                    {"text": "Radial", "is_correct": False},
+                ],
+            },
+            format="json",
+        )
+        assert created.status_code == 201, created.json()
+    assert _counts(user_client) == {"anatomy": 2, "physiology": 0}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = editor_client.delete(f"/api/v1/questions/{created.json()['id']}")
+        assert deleted.status_code == 204
+    assert _counts(user_client) == {"anatomy": 1, "physiology": 0}
+
+
+@pytest.mark.usefixtures("no_provider")
+def test_a_rolled_back_publish_leaves_the_cached_counts(
+    user_client: APIClient, editor: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    from apps.questions.services import publish_question
+
+    cat = CategoryFactory(slug="anatomy")
+    draft = make_question(category=cat, status=QuestionStatus.DRAFT)
+    assert _counts(user_client) == {"anatomy": 0}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                publish_question(question=draft, actor=editor)
+                raise RuntimeError("abort")
+        except RuntimeError:
+            pass
+    assert callbacks == []
+    assert _counts(user_client) == {"anatomy": 0}

@@ -37,7 +37,7 @@ from apps.questions.models import (
     QuestionType,
 )
 from apps.questions.normalisation import stem_fingerprint
-from apps.questions.services.questions import validate_option_set
+from apps.questions.services.questions import category_counts_changed, validate_option_set
 from apps.taxonomy.models import Category, Subcategory
 from apps.taxonomy.services import tags_for_names
 
@@ -473,6 +473,7 @@ def process_rows(
         candidates.append((candidate, result))
     if candidates and not dry_run:
         ids = _write([c for c, _ in candidates], actor)
+        category_counts_changed()
         for (_, result), question_id in zip(candidates, ids, strict=True):
             result.question_id = question_id
     return results

@@ -35,7 +35,7 @@ from apps.questions.models import (
 )
 from apps.questions.normalisation import stem_fingerprint
 from apps.taxonomy.models import Category, Subcategory
-from apps.taxonomy.services import tags_for_names
+from apps.taxonomy.services import forget_category_question_counts, tags_for_names
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 10
@@ -144,6 +144,12 @@ def _audit(action: str, *, actor: Any, question: Question, before: Any, after: A
 
 
 # --- writes ----------------------------------------------------------------------------------
+def category_counts_changed() -> None:
+    """The published question counts per category (cached by taxonomy) change with this
+    transaction: forget them once it commits."""
+    transaction.on_commit(forget_category_question_counts)
+
+
 def _replace_options(question: Question, options: Sequence[OptionSpec]) -> None:
     """Makes the question's options exactly ``options``: entries with an ``id`` of one of its
     options update that option (keeping its id, which past attempts refer to), entries without
@@ -255,6 +261,8 @@ def create_question(
         _audit(
             "create", actor=actor, question=question, before=None, after=question_snapshot(question)
         )
+    if question.status == QuestionStatus.PUBLISHED:
+        category_counts_changed()
     return question
 
 
@@ -322,6 +330,8 @@ def update_question(
     after = question_snapshot(q)
     if after != before:
         _audit("update", actor=actor, question=q, before=before, after=after)
+    if after["status"] != before["status"] or after["category"] != before["category"]:
+        category_counts_changed()
     return q
 
 
@@ -335,6 +345,7 @@ def _set_status(*, question: Question | int, actor: Any, status: str, action: st
     q.updated_by = actor if getattr(actor, "pk", None) else None
     q.save(update_fields=["status", "updated_by", "updated_at"])
     _audit(action, actor=actor, question=q, before=before, after={"status": status})
+    category_counts_changed()
     return q
 
 
@@ -380,6 +391,7 @@ def delete_question(*, question: Question | int, actor: Any) -> Literal["deleted
     except ProtectedError:
         retire_question(question=q, actor=actor)
         return "retired"
+    category_counts_changed()
     record_event(
         kind="content",
         action="question.delete",
