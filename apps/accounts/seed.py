@@ -15,7 +15,7 @@ from django.conf import settings
 
 from apps.accounts.models import Profile, Role, User
 
-DEFAULT_DEMO_PASSWORD = "openmrcs demo passphrase"  # noqa: S105 (development only)  # nosec B105
+DEFAULT_DEMO_PASSWORD = "theatre list at half past eight"  # noqa: S105 (development only)  # nosec B105
 
 DEMO_ACCOUNTS = [
     # email, role, display name, staff, superuser
