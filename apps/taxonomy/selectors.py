@@ -4,7 +4,10 @@ visibility rule, ``QuestionQuerySet.published``), so taxonomy never imports the 
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -13,6 +16,20 @@ from apps.core.exceptions import NotFound
 from apps.taxonomy.models import Category, Subcategory, Tag
 
 _PUBLISHED = Q(questions__status="published")
+
+logger = logging.getLogger("apps.taxonomy")
+_T = TypeVar("_T")
+
+
+def cache_call(default: _T, call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)`` on the cache, or ``default`` (logged) when the cache fails: these caches
+    only save work, so a cache outage never fails a request."""
+    try:
+        return call(*args)
+    except Exception:
+        logger.warning("cache call failed", exc_info=True)
+        return default
+
 
 # Published question counts per category, shared by every caller of the category list. The
 # question bank's services forget them when a question's status or category changes (after
@@ -26,17 +43,15 @@ GENERATION_KEY = "taxonomy:category-question-counts:generation"
 
 
 def _generation() -> str | None:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, secrets.token_hex(8), None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
+    cache_call(False, cache.add, GENERATION_KEY, secrets.token_hex(8), None)
+    generation = cache_call(None, cache.get, GENERATION_KEY)
+    return generation if isinstance(generation, str) else None
 
 
 def category_question_counts() -> dict[int, int]:
     """``{category_id: published questions}`` (categories without any are left out), cached
     for :data:`QUESTION_COUNTS_TTL_SEC` seconds and forgotten by the question bank's writes."""
-    got = cache.get_many([GENERATION_KEY, COUNTS_KEY])
+    got = cache_call({}, cache.get_many, [GENERATION_KEY, COUNTS_KEY])
     generation = got.get(GENERATION_KEY)
     cached = got.get(COUNTS_KEY)
     if generation is not None and cached is not None and cached[0] == generation:
@@ -49,8 +64,31 @@ def category_question_counts() -> dict[int, int]:
         .values_list("pk", "n")
     )
     if generation is not None:  # None only when the cache is unreachable
-        cache.set(COUNTS_KEY, (generation, counts), QUESTION_COUNTS_TTL_SEC)
+        cache_call(None, cache.set, COUNTS_KEY, (generation, counts), QUESTION_COUNTS_TTL_SEC)
     return counts
+
+
+ACTIVE_CATEGORIES_TTL_SEC = 60
+ACTIVE_CATEGORIES_KEY = "taxonomy:active-category-rows:v1"
+
+
+def active_category_rows() -> list[tuple[int, str, str, int]]:
+    """``(id, slug, name, order)`` of the active categories in syllabus order (order, name,
+    id), shared by everyone and cached for :data:`ACTIVE_CATEGORIES_TTL_SEC` seconds: a
+    category created by :mod:`apps.taxonomy.services` shows at once, an edit in Django Admin
+    (a rename, a new order, deactivation) within that time. With the cache down it is read
+    live."""
+    cached = cache_call(None, cache.get, ACTIVE_CATEGORIES_KEY)
+    if isinstance(cached, list):
+        return [tuple(row) for row in cached]
+    rows = [
+        (int(pk), str(slug), str(name), int(order))
+        for pk, slug, name, order in Category.objects.filter(is_active=True)
+        .order_by("order", "name", "id")
+        .values_list("id", "slug", "name", "order")
+    ]
+    cache_call(None, cache.set, ACTIVE_CATEGORIES_KEY, rows, ACTIVE_CATEGORIES_TTL_SEC)
+    return rows
 
 
 def active_categories() -> list[Category]:

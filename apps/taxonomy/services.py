@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Iterable
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.text import slugify
 
 from apps.taxonomy.models import Category, Subcategory, Tag
-from apps.taxonomy.selectors import GENERATION_KEY
+from apps.taxonomy.selectors import ACTIVE_CATEGORIES_KEY, GENERATION_KEY, cache_call
 
 
 def ensure_category(
@@ -18,9 +19,12 @@ def ensure_category(
 ) -> tuple[Category, bool]:
     """The category with this slug, created if missing. An existing category is left as staff
     edited it. Returns ``(category, created)``."""
-    return Category.objects.get_or_create(
+    category, created = Category.objects.get_or_create(
         slug=slug, defaults={"name": name, "description": description, "order": order}
     )
+    if created:
+        transaction.on_commit(forget_active_categories)
+    return category, created
 
 
 def ensure_subcategory(
@@ -54,4 +58,10 @@ def forget_category_question_counts() -> None:
     """Makes the next category list count published questions afresh (a new generation of
     :func:`apps.taxonomy.selectors.category_question_counts`). The question bank calls it, on
     commit, whenever a question is created, deleted, or changes status or category."""
-    cache.set(GENERATION_KEY, secrets.token_hex(8), None)
+    cache_call(None, cache.set, GENERATION_KEY, secrets.token_hex(8), None)
+
+
+def forget_active_categories() -> None:
+    """Drops the cached list of active categories
+    (:func:`apps.taxonomy.selectors.active_category_rows`)."""
+    cache_call(None, cache.delete, ACTIVE_CATEGORIES_KEY)

@@ -9,10 +9,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
+from apps.analytics.selectors import learner_stats
 from apps.recommendations.models import TopicDismissal
+from apps.recommendations.selectors import learner_standing
 from apps.recommendations.services import dismiss_topic, purge_expired_dismissals
 from apps.recommendations.tasks import purge_expired_dismissals_task
 from apps.taxonomy.models import Category
+from apps.taxonomy.selectors import active_category_rows
+from apps.taxonomy.services import forget_active_categories
 from tests.analytics.helpers import answer, publish
 from tests.conftest import client_for
 from tests.questions.factories import make_question
@@ -83,8 +87,27 @@ def test_topics_query_count(
     django_assert_max_num_queries: Any,
 ) -> None:
     publish(*(answer(user, make_question(c)) for c in categories))
-    with django_assert_max_num_queries(4):  # auth, progress, categories, dismissals
+    active_category_rows()  # the active categories are cached for everyone
+    with django_assert_max_num_queries(3):  # auth, progress, dismissals
         assert user_client.get(TOPICS).status_code == 200
+
+
+def test_the_standing_matches_the_learning_records_own(
+    user: User, categories: list[Category]
+) -> None:
+    retired = CategoryFactory(slug="retired-topic", order=99)
+    publish(
+        answer(user, make_question(categories[0]), correct=True),
+        answer(user, make_question(categories[0]), correct=False),
+        answer(user, make_question(categories[2]), correct=True),
+        answer(user, make_question(retired), correct=False),
+    )
+    Category.objects.filter(pk=retired.pk).update(is_active=False)
+    forget_active_categories()
+    standing = learner_standing(user_id=user.pk)
+    assert standing == learner_stats(user_id=user.pk)
+    assert (standing.answered, standing.correct) == (4, 2)
+    assert [c.slug for c in standing.categories] == [c.slug for c in categories]
 
 
 def test_dismiss_hides_a_topic_for_the_configured_days(

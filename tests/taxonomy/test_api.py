@@ -213,3 +213,48 @@ def test_a_rolled_back_publish_leaves_the_cached_counts(
             pass
     assert callbacks == []
     assert _counts(user_client) == {"anatomy": 0}
+
+
+# --- The shared list of active categories ----------------------------------------------------
+
+
+def test_active_category_rows_are_cached_and_a_new_category_shows_at_once(
+    django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from apps.taxonomy.selectors import active_category_rows
+    from apps.taxonomy.services import ensure_category
+
+    b = CategoryFactory(slug="bravo", name="Bravo", order=2)
+    a = CategoryFactory(slug="alpha", name="Alpha", order=1)
+    CategoryFactory(slug="hidden", is_active=False)
+    expected = [(a.pk, "alpha", "Alpha", 1), (b.pk, "bravo", "Bravo", 2)]
+    assert active_category_rows() == expected
+    with django_assert_num_queries(0):
+        assert active_category_rows() == expected
+    with django_capture_on_commit_callbacks(execute=True):
+        c, created = ensure_category(slug="charlie", name="Charlie", order=3)
+    assert created
+    assert active_category_rows() == [*expected, (c.pk, "charlie", "Charlie", 3)]
+
+
+def test_the_shared_caches_fall_back_to_the_database_when_the_cache_raises(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.cache import cache
+
+    from apps.questions.services import publish_question
+    from apps.taxonomy.selectors import active_categories, active_category_rows
+    from tests.dashboard.conftest import dead_cache
+
+    cat = CategoryFactory(slug="anatomy", name="Anatomy", order=1)
+    make_question(category=cat)
+    draft = make_question(category=cat, status=QuestionStatus.DRAFT)
+    settings.DJANGO_REDIS_IGNORE_EXCEPTIONS = False
+    settings.CACHES = dead_cache(ignore_exceptions=False)
+    with pytest.raises(Exception):  # noqa: B017 - any connection error will do
+        cache.get("probe")
+    assert [(c.slug, c.question_count) for c in active_categories()] == [("anatomy", 1)]
+    assert active_category_rows() == [(cat.pk, "anatomy", "Anatomy", 1)]
+    with django_capture_on_commit_callbacks(execute=True):  # forgetting fails quietly too
+        publish_question(question=draft, actor=None)
+    assert [(c.slug, c.question_count) for c in active_categories()] == [("anatomy", 2)]
