@@ -20,7 +20,7 @@ from apps.analytics.models import (
     HeartbeatLog,
     LearnerState,
 )
-from apps.taxonomy.models import Category
+from apps.taxonomy.selectors import active_category_rows
 
 StudyRange = Literal["week", "month"]
 STUDY_RANGES: tuple[StudyRange, ...] = ("week", "month")
@@ -83,16 +83,16 @@ class LearnerStats:
 
 
 def learner_stats(*, user_id: int) -> LearnerStats:
-    """Two queries, whatever the history."""
+    """One query, whatever the history: the learner's per-category aggregates, laid over the
+    active categories from the shared cache (``taxonomy.selectors.active_category_rows``)."""
     progress = {
         row["category_id"]: row
         for row in CategoryProgress.objects.filter(user_id=user_id).values(
             "category_id", "answered", "correct", "last_practiced_at"
         )
     }
-    active = Category.objects.filter(is_active=True).order_by("order", "name", "id")
     categories = []
-    for cid, name, slug, order in active.values_list("id", "name", "slug", "order"):
+    for cid, slug, name, order in active_category_rows():
         row = progress.get(cid)
         categories.append(
             CategoryStat(

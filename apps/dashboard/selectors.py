@@ -24,9 +24,9 @@ from rest_framework.renderers import JSONRenderer
 
 from apps.analytics.caching import DASHBOARD, read_user_cache, write_user_cache
 from apps.analytics.localtime import local_date, timezone_name_of, today_in, zone
-from apps.analytics.selectors import hours, weekly_study_seconds
+from apps.analytics.selectors import hours, learner_stats, weekly_study_seconds
 from apps.core.observability.metrics import record_cache_lookup
-from apps.recommendations.selectors import learner_standing, suggested_topics
+from apps.recommendations.selectors import suggested_topics
 from apps.resources import selectors as resource_selectors
 
 logger = logging.getLogger("apps.dashboard")
@@ -109,7 +109,7 @@ def dashboard_for(*, user: Any, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     tz_name = timezone_name_of(user)
     today = today_in(zone(tz_name), now)
-    stats = learner_standing(user_id=user.pk)
+    stats = learner_stats(user_id=user.pk)
     completed = sum(
         1
         for c in stats.categories

@@ -29,10 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from apps.analytics.models import CategoryProgress
-from apps.analytics.selectors import CategoryStat, LearnerStats
+from apps.analytics.selectors import CategoryStat, LearnerStats, learner_stats
 from apps.recommendations.models import TopicDismissal
-from apps.taxonomy.selectors import active_category_rows
 
 LOW_SCORE = "Low Score"
 NEEDS_REVIEW = "Needs Review"
@@ -41,37 +39,6 @@ KEEP_PRACTISING = "Keep Practising"
 REASONS = (LOW_SCORE, NEEDS_REVIEW, NOT_STARTED, KEEP_PRACTISING)
 MIN_TOPICS = 3
 MAX_TOPICS = 5
-
-
-def learner_standing(*, user_id: int) -> LearnerStats:
-    """What ``apps.analytics.selectors.learner_stats`` returns, with the active categories
-    from the shared cache (:func:`apps.taxonomy.selectors.active_category_rows`): one query,
-    the learner's per-category aggregates, whatever the history."""
-    progress = {
-        row["category_id"]: row
-        for row in CategoryProgress.objects.filter(user_id=user_id).values(
-            "category_id", "answered", "correct", "last_practiced_at"
-        )
-    }
-    categories = []
-    for cid, slug, name, order in active_category_rows():
-        row = progress.get(cid)
-        categories.append(
-            CategoryStat(
-                category_id=cid,
-                name=name,
-                slug=slug,
-                order=order,
-                answered=row["answered"] if row else 0,
-                correct=row["correct"] if row else 0,
-                last_practiced_at=row["last_practiced_at"] if row else None,
-            )
-        )
-    return LearnerStats(
-        categories=categories,
-        answered=sum(r["answered"] for r in progress.values()),
-        correct=sum(r["correct"] for r in progress.values()),
-    )
 
 
 def dismissal_cutoff(now: datetime | None = None) -> datetime:
@@ -155,7 +122,7 @@ def suggested_topics(
 ) -> list[dict[str, Any]]:
     """The learner's suggestions, best first. Pass ``stats`` if already read (the dashboard)."""
     if stats is None:
-        stats = learner_standing(user_id=user_id)
+        stats = learner_stats(user_id=user_id)
     return rank_topics(
         categories=stats.categories,
         dismissed=dismissed_category_ids(user_id=user_id, now=now),
