@@ -29,6 +29,7 @@ from apps.questions.models import (
     QuestionStatus,
 )
 from apps.questions.normalisation import stem_fingerprint
+from apps.questions.services.questions import category_counts_changed
 
 
 class AnswerOptionFormSet(BaseInlineFormSet):
@@ -206,6 +207,7 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             obj.created_by = request.user  # type: ignore[assignment]
         obj.updated_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+        category_counts_changed()  # its status or category may have changed
 
     def after_related_saved(self, request: HttpRequest, obj: Question, change: bool) -> None:
         before = getattr(obj, "_audit_before", None)

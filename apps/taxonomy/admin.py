@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from apps.cms.admin_audit import AuditedAdminMixin, EditorAccessMixin, model_snapshot
 from apps.taxonomy.models import Category, Subcategory, Tag
+from apps.taxonomy.services import forget_active_categories
 
 
 class SubcategoryInline(EditorAccessMixin, admin.TabularInline):
@@ -47,8 +49,14 @@ class CategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
         )
         return snapshot
 
+    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(forget_active_categories)
+
     def delete_model(self, request: HttpRequest, obj: Category) -> None:
         from django.db.models import ProtectedError
+
+        transaction.on_commit(forget_active_categories)
 
         try:
             super().delete_model(request, obj)
@@ -61,11 +69,13 @@ class CategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Activate selected categories")
     def activate(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         n = self.audited_update(request, queryset, is_active=True)
+        transaction.on_commit(forget_active_categories)
         self.message_user(request, f"{n} categor(y/ies) activated.")
 
     @admin.action(description="Deactivate selected categories (hides their questions)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         n = self.audited_update(request, queryset, is_active=False)
+        transaction.on_commit(forget_active_categories)
         self.message_user(request, f"{n} categor(y/ies) deactivated.")
 
 

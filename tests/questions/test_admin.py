@@ -222,3 +222,22 @@ def test_admin_import_refuses_wrong_type(editor_web: Client) -> None:
     assert res.status_code == 200
     assert b".csv, .json or .xlsx" in res.content
     assert not ImportJob.objects.exists()
+
+
+def test_publishing_in_the_admin_shows_in_the_category_counts_at_once(
+    editor_web: Client, user_client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    cat = CategoryFactory(slug="admin-counts")
+
+    def count() -> int:
+        rows = user_client.get("/api/v1/categories").json()
+        return next(c["question_count"] for c in rows if c["slug"] == "admin-counts")
+
+    assert count() == 0  # now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        res = editor_web.post(
+            reverse("admin:questions_question_add"),
+            question_form(cat.pk, FIVE, status="published"),
+        )
+    assert res.status_code == 302
+    assert count() == 1
