@@ -48,7 +48,7 @@ def run_journey(base_url: str) -> None:
     global BASE
     BASE = base_url.rstrip("/") + "/api/v1"
     email = f"journey-{uuid.uuid4().hex[:8]}@example.com"
-    password = f"journey passphrase {uuid.uuid4().hex}"
+    password = f"sutures and knots {uuid.uuid4().int % 10**12}"
     status, body = call("POST", "/auth/register", {"email": email, "password": password})
     step("register", status == 201 and body["email"] == email, body)
     status, tokens = call("POST", "/auth/login", {"email": email, "password": password})

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.faults
 
 APP_NAME = "faults-app"  # application_name of the application's connections
 EMAIL = "faults@example.com"
-PASSWORD = "a long enough passphrase for faults"
+PASSWORD = "a long enough passphrase for outages"
 
 
 def _skip_reason() -> str | None:
