@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.analytics.localtime import days_between, month_bounds, today_in, week_start, zone_of
 from apps.analytics.models import (
@@ -310,3 +310,42 @@ def personal_data(*, user_id: int) -> dict[str, Any]:
             "touched_at": state.touched_at.isoformat() if state.touched_at else None,
         },
     }
+
+
+# --- Reads for the notifications app (reminders, summaries, broadcast audiences) ---------------
+
+
+def category_practiser_ids(*, category_id: int) -> QuerySet[CategoryProgress, int]:
+    """Ids of learners who have answered at least one question in the category."""
+    return CategoryProgress.objects.filter(category_id=category_id, answered__gt=0).values_list(
+        "user_id", flat=True
+    )
+
+
+def last_study_subqueries() -> tuple[Subquery, Subquery]:
+    """Two subqueries correlated on the outer user's ``pk``: the time of their last answered
+    question and of their last reading heartbeat (NULL when there is none)."""
+    last_answer = (
+        CategoryProgress.objects.filter(user_id=OuterRef("pk"))
+        .order_by()
+        .values("user_id")
+        .annotate(last=Max("last_practiced_at"))
+        .values("last")
+    )
+    last_heartbeat = LearnerState.objects.filter(user_id=OuterRef("pk")).values("last_heartbeat_at")
+    return Subquery(last_answer), Subquery(last_heartbeat)
+
+
+def answered_between(*, user_id: int, first_day: date, last_day: date) -> tuple[int, int]:
+    """``(answered, correct)`` on the learner's diary days ``first_day``..``last_day``."""
+    totals = DailyActivity.objects.filter(
+        user_id=user_id, date__gte=first_day, date__lte=last_day
+    ).aggregate(answered=Sum("answered"), correct=Sum("correct"))
+    return totals["answered"] or 0, totals["correct"] or 0
+
+
+def learner_ids_active_between(*, first_day: date, last_day: date) -> QuerySet[DailyActivity, Any]:
+    """A ``user_id`` subquery: learners who answered anything on those diary days."""
+    return DailyActivity.objects.filter(
+        date__gte=first_day, date__lte=last_day, answered__gt=0
+    ).values("user_id")

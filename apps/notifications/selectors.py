@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
 from apps.accounts.models import Role, User
-from apps.analytics.models import CategoryProgress, DailyActivity, LearnerState
-from apps.analytics.selectors import LearnerStats, learner_stats, score_percent
+from apps.analytics.selectors import (
+    LearnerStats,
+    answered_between,
+    category_practiser_ids,
+    last_study_subqueries,
+    learner_ids_active_between,
+    learner_stats,
+    score_percent,
+)
 from apps.core.exceptions import NotFound
 from apps.notifications.models import (
     EMAIL_FIELD,
@@ -74,13 +81,6 @@ def _default_of(field: str) -> bool:
 
 
 # --- Broadcast audiences ---------------------------------------------------------------------
-
-
-def category_practiser_ids(*, category_id: int) -> QuerySet[CategoryProgress, int]:
-    """Ids of users who have answered at least one question in the category."""
-    return CategoryProgress.objects.filter(category_id=category_id, answered__gt=0).values_list(
-        "user_id", flat=True
-    )
 
 
 def audience_of(*, broadcast: Broadcast) -> QuerySet[User]:
@@ -160,19 +160,12 @@ def candidates_with_last_activity() -> QuerySet[User]:
     (``LearnerState.last_heartbeat_at``) and, for someone who never studied, the moment they
     joined. Logging in without studying does not count: reminders are about studying.
     """
-    last_answer = (
-        CategoryProgress.objects.filter(user_id=OuterRef("pk"))
-        .order_by()
-        .values("user_id")
-        .annotate(last=Max("last_practiced_at"))
-        .values("last")
-    )
-    last_heartbeat = LearnerState.objects.filter(user_id=OuterRef("pk")).values("last_heartbeat_at")
+    last_answer, last_heartbeat = last_study_subqueries()
     # Each part falls back to date_joined: GREATEST must never see a NULL (portable).
     return candidates().annotate(
         last_activity_at=Greatest(
-            Coalesce(Subquery(last_answer), F("date_joined")),
-            Coalesce(Subquery(last_heartbeat), F("date_joined")),
+            Coalesce(last_answer, F("date_joined")),
+            Coalesce(last_heartbeat, F("date_joined")),
         )
     )
 
@@ -197,17 +190,13 @@ class WeekTotals:
 
 def week_totals(*, user_id: int, first_day: date, last_day: date) -> WeekTotals:
     """Answered and correct on the learner's diary days ``first_day``..``last_day``."""
-    totals = DailyActivity.objects.filter(
-        user_id=user_id, date__gte=first_day, date__lte=last_day
-    ).aggregate(answered=Sum("answered"), correct=Sum("correct"))
-    return WeekTotals(answered=totals["answered"] or 0, correct=totals["correct"] or 0)
+    answered, correct = answered_between(user_id=user_id, first_day=first_day, last_day=last_day)
+    return WeekTotals(answered=answered, correct=correct)
 
 
 def active_candidate_ids_between(*, first_day: date, last_day: date) -> QuerySet[User, int]:
     """Candidates who answered anything on the diary days ``first_day``..``last_day``."""
-    active = DailyActivity.objects.filter(
-        date__gte=first_day, date__lte=last_day, answered__gt=0
-    ).values("user_id")
+    active = learner_ids_active_between(first_day=first_day, last_day=last_day)
     return candidates().filter(pk__in=active).order_by("pk").values_list("pk", flat=True)
 
 
