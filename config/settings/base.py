@@ -62,6 +62,7 @@ LOCAL_APPS = [
     "apps.recommendations",
     "apps.notifications",
     "apps.dashboard",
+    "apps.bench",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

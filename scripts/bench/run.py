@@ -40,7 +40,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from apps.core.bench.constants import (  # noqa: E402
+from apps.bench.constants import (  # noqa: E402
     BENCH_EMAIL_DOMAIN,
     BENCH_EXAM_TEMPLATE,
     BENCH_PASSWORD,

@@ -18,14 +18,14 @@ from apps.accounts.models import Profile, User
 from apps.analytics.localtime import local_date, zone
 from apps.analytics.models import AnswerFact, CategoryProgress, DailyActivity, LearnerState
 from apps.analytics.services import recompute_aggregates
-from apps.core.bench.constants import (
+from apps.bench.constants import (
     BENCH_EMAIL_DOMAIN,
     BENCH_EXAM_TEMPLATE,
     BENCH_PASSWORD,
     BENCH_REFERENCE,
     probe_email,
 )
-from apps.core.bench.dataset import TIERS
+from apps.bench.dataset import TIERS
 from apps.exams.models import ExamTemplate
 from apps.practice.models import PracticeAttempt, PracticeSession
 from apps.questions.models import AnswerOption, Question, QuestionStatus, QuestionType

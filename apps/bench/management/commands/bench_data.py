@@ -1,6 +1,6 @@
 """``manage.py bench_data --tier S|M --seed 42 [--wipe]``: the benchmark dataset.
 
-See ``apps.core.bench.dataset`` for what is generated and ``docs/benchmark.md`` for how the
+See ``apps.bench.dataset`` for what is generated and ``docs/benchmark.md`` for how the
 benchmark uses it. PostgreSQL only. Refuses to run over an existing bench dataset unless
 ``--wipe`` is given, which deletes the previous one first (bench users are recognised by their
 email domain, bench questions by their reference).
@@ -14,8 +14,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.bench.constants import BENCH_PASSWORD
-from apps.core.bench.dataset import (
+from apps.bench.constants import BENCH_PASSWORD
+from apps.bench.dataset import (
     TIERS,
     BenchDataError,
     build_dataset,

@@ -36,7 +36,7 @@ from django.db import connection, transaction
 
 from apps.accounts.models import User
 from apps.analytics.services import recompute_aggregates
-from apps.core.bench.constants import (
+from apps.bench.constants import (
     BENCH_EMAIL_DOMAIN,
     BENCH_EXAM_QUESTIONS,
     BENCH_EXAM_TEMPLATE,
