@@ -63,6 +63,29 @@ def record_event(
     )
 
 
+def record_content_change(
+    *,
+    action: str,
+    actor: Any,
+    target: models.Model,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditEvent | None:
+    """A staff content change (create: ``before`` None; delete: ``after`` None). An update that
+    changed nothing is not recorded. The target's type and id are read before any delete."""
+    if before is not None and after is not None and before == after:
+        return None
+    return record_event(
+        kind=AuditEvent.Kind.CONTENT,
+        action=action,
+        actor=actor,
+        target_type=target._meta.label_lower,
+        target_id=target.pk,
+        before=before,
+        after=after,
+    )
+
+
 def pseudonymise_user(*, user_id: int, email: str) -> int:
     """GDPR erasure inside an append-only log: the events stay, the person's address does not.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from apps.audit.services import record_event
+from apps.audit.services import record_content_change
 from apps.cms.admin_audit import model_snapshot
 from apps.cms.models import FeaturedItem, Page
 from apps.core.exceptions import ValidationFailed
@@ -46,8 +46,8 @@ def create_page(
     if Page.objects.filter(slug=slug).exists():
         raise ValidationFailed("A page with this slug exists.", fields={"slug": ["Taken."]})
     page = Page.objects.create(slug=slug, title=title, body=body, is_published=is_published)
-    record_event(
-        kind="content", action="page.create", actor=actor, target=page, after=page_snapshot(page)
+    record_content_change(
+        action="page.create", actor=actor, target=page, before=None, after=page_snapshot(page)
     )
     return page
 
@@ -63,27 +63,15 @@ def update_page(*, page: Page, actor: Any, **changes: Any) -> Page:
         setattr(locked, field, value)
     locked.save()
     after = page_snapshot(locked)
-    if after != before:
-        record_event(
-            kind="content",
-            action="page.update",
-            actor=actor,
-            target=locked,
-            before=before,
-            after=after,
-        )
+    record_content_change(
+        action="page.update", actor=actor, target=locked, before=before, after=after
+    )
     return locked
 
 
 @transaction.atomic
 def delete_page(*, page: Page, actor: Any) -> None:
-    before, pk = page_snapshot(page), page.pk
-    Page.objects.filter(pk=pk).delete()
-    record_event(
-        kind="content",
-        action="page.delete",
-        actor=actor,
-        target_type="cms.page",
-        target_id=pk,
-        before=before,
+    record_content_change(
+        action="page.delete", actor=actor, target=page, before=page_snapshot(page), after=None
     )
+    Page.objects.filter(pk=page.pk).delete()

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.audit.services import record_event
+from apps.audit.services import record_content_change
 from apps.cms.admin_audit import model_snapshot
 from apps.cms.richtext import sanitize_html
 from apps.core.exceptions import ValidationFailed
@@ -77,11 +77,11 @@ def create_resource(*, actor: Any, kind: str, title: str, url: str, **values: An
     resource.description = sanitize_html(resource.description)
     _check(resource)
     resource.save()
-    record_event(
-        kind="content",
+    record_content_change(
         action="resource.create",
         actor=actor,
         target=resource,
+        before=None,
         after=resource_snapshot(resource),
     )
     return resource
@@ -102,27 +102,19 @@ def update_resource(*, resource: Resource, actor: Any, **changes: Any) -> Resour
     _check(locked)
     locked.save()
     after = resource_snapshot(locked)
-    if after != before:
-        record_event(
-            kind="content",
-            action="resource.update",
-            actor=actor,
-            target=locked,
-            before=before,
-            after=after,
-        )
+    record_content_change(
+        action="resource.update", actor=actor, target=locked, before=before, after=after
+    )
     return locked
 
 
 @transaction.atomic
 def delete_resource(*, resource: Resource, actor: Any) -> None:
-    before, pk = resource_snapshot(resource), resource.pk
-    Resource.objects.filter(pk=pk).delete()
-    record_event(
-        kind="content",
+    record_content_change(
         action="resource.delete",
         actor=actor,
-        target_type="resources.resource",
-        target_id=pk,
-        before=before,
+        target=resource,
+        before=resource_snapshot(resource),
+        after=None,
     )
+    Resource.objects.filter(pk=resource.pk).delete()
