@@ -22,6 +22,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["trust_fuzz"] = dict(FUZZ_STATS)
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent when run with -p no:xdist
 def pytest_testnodedown(node: Any, error: Any) -> None:
     _from_workers.update(getattr(node, "workeroutput", {}).get("trust_fuzz", {}))
 
