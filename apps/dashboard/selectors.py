@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
@@ -32,36 +31,12 @@ from apps.resources import selectors as resource_selectors
 logger = logging.getLogger("apps.dashboard")
 
 FEATURED_RESOURCES_LIMIT = 6
-_FEATURED_KEY = "dashboard:featured-resources:v1"
 
 
 def featured_resources() -> list[dict[str, Any]]:
-    """The resources app's featured resources (published, editors' order), at most six, in the
-    contract's shape; cached for everyone for ``FEATURED_RESOURCES_CACHE_SECONDS`` (so an
-    editor's change shows within that time)."""
-    try:
-        cached = cache.get(_FEATURED_KEY)
-    except Exception:
-        logger.warning("cache read failed", exc_info=True)
-        cached = None
-    if isinstance(cached, list):
-        return cached
-    rows = [
-        {
-            "id": r.pk,
-            "kind": r.kind,
-            "title": r.title,
-            "duration_sec": r.duration_sec,
-            "url": r.url,
-            "thumbnail_url": r.thumbnail_url,
-        }
-        for r in resource_selectors.featured_resources(limit=FEATURED_RESOURCES_LIMIT)
-    ]
-    try:
-        cache.set(_FEATURED_KEY, rows, settings.FEATURED_RESOURCES_CACHE_SECONDS)
-    except Exception:
-        logger.warning("cache write failed", exc_info=True)
-    return rows
+    """The resources app's featured resources in the contract's shape, at most six (shared and
+    cached by the resources app, which clears them on every change)."""
+    return resource_selectors.featured_resource_rows(limit=FEATURED_RESOURCES_LIMIT)
 
 
 def _days_ago(moment: datetime | None, today: date, tz_name: str) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,6 +11,7 @@ from django.utils import timezone
 
 from apps.cms.admin_audit import AuditedAdminMixin
 from apps.resources.models import Resource
+from apps.resources.services import forget_featured_resources
 
 
 @admin.register(Resource)
@@ -35,6 +38,22 @@ class ResourceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ("Media", {"fields": ("url", "thumbnail_url", "captions_url", "alt_text", "duration_sec")}),
         ("Publishing", {"fields": ("is_published", "published_at", "is_featured", "order")}),
     )
+
+    def save_model(self, request: HttpRequest, obj: Resource, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_featured_resources()
+
+    def delete_model(self, request: HttpRequest, obj: Resource) -> None:
+        super().delete_model(request, obj)
+        forget_featured_resources()
+
+    def response_action(
+        self, request: HttpRequest, queryset: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        # Every bulk action here changes what is published or featured.
+        response = super().response_action(request, queryset, *args, **kwargs)
+        forget_featured_resources()
+        return response
 
     @admin.action(description="Publish selected resources")
     def publish(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:

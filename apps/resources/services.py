@@ -3,8 +3,10 @@ there) and by the demo seed."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +16,7 @@ from apps.cms.admin_audit import model_snapshot
 from apps.cms.richtext import sanitize_html
 from apps.core.exceptions import ValidationFailed
 from apps.resources.models import Resource
+from apps.resources.selectors import FEATURED_CACHE_KEY
 
 _FIELDS = frozenset(
     {
@@ -50,6 +53,17 @@ def ensure_resource(*, kind: str, title: str, **values: Any) -> tuple[Resource, 
 _WRITABLE = _FIELDS | {"kind", "title", "published_at"}
 
 
+def forget_featured_resources() -> None:
+    """The featured list changes with this transaction: delete the shared copy once it commits
+    (a cache that is down is simply skipped)."""
+
+    def forget() -> None:
+        with contextlib.suppress(Exception):  # a cache that is down: the TTL is the backstop
+            cache.delete(FEATURED_CACHE_KEY)
+
+    transaction.on_commit(forget)
+
+
 def resource_snapshot(resource: Resource) -> dict[str, Any]:
     return model_snapshot(resource)
 
@@ -84,6 +98,7 @@ def create_resource(*, actor: Any, kind: str, title: str, url: str, **values: An
         before=None,
         after=resource_snapshot(resource),
     )
+    forget_featured_resources()
     return resource
 
 
@@ -105,6 +120,7 @@ def update_resource(*, resource: Resource, actor: Any, **changes: Any) -> Resour
     record_content_change(
         action="resource.update", actor=actor, target=locked, before=before, after=after
     )
+    forget_featured_resources()
     return locked
 
 
@@ -118,3 +134,4 @@ def delete_resource(*, resource: Resource, actor: Any) -> None:
         after=None,
     )
     Resource.objects.filter(pk=resource.pk).delete()
+    forget_featured_resources()

@@ -438,3 +438,24 @@ def test_cache_errors_never_reach_the_learner(
     from apps.analytics.caching import invalidate_user_caches
 
     invalidate_user_caches(user_ids=[user.pk])  # swallowed and logged
+
+
+def test_a_newly_featured_resource_shows_on_the_dashboard_at_once(
+    editor: User, categories: list[Category], django_capture_on_commit_callbacks: Any
+) -> None:
+    from apps.resources.services import create_resource, update_resource
+
+    assert featured_resources() == []  # cached, empty
+    with django_capture_on_commit_callbacks(execute=True):
+        resource = create_resource(
+            actor=editor,
+            kind="video",
+            title="Inguinal canal in ten minutes",
+            url="https://learn.example.org/inguinal",
+            is_published=True,
+            is_featured=True,
+        )
+    assert [r["id"] for r in featured_resources()] == [resource.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        update_resource(resource=resource, actor=editor, is_featured=False)
+    assert featured_resources() == []
