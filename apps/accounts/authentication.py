@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
-from apps.accounts.models import User
+from apps.accounts.selectors import user_for_session
 from apps.core.request_context import user_id_var
 
 
@@ -20,17 +19,7 @@ class SessionJWTAuthentication(JWTAuthentication):
             session_id = int(validated_token["sid"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidToken("Token contained no recognizable user identification") from exc
-        user = (
-            User.objects.filter(
-                pk=user_id,
-                is_active=True,
-                auth_sessions__pk=session_id,
-                auth_sessions__revoked_at__isnull=True,
-                auth_sessions__expires_at__gt=timezone.now(),
-            )
-            .select_related("profile")
-            .first()
-        )
+        user = user_for_session(user_id=user_id, session_id=session_id)
         if user is None:
             raise AuthenticationFailed("The session has ended. Log in again.", code="session_ended")
         user_id_var.set(user.pk)

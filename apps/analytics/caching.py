@@ -20,6 +20,7 @@ or unreachable), so the caller computes the answer instead of failing.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 from django.core.cache import cache
 
 from apps.analytics.models import LearnerState
+from apps.core import sql
 
 logger = logging.getLogger("apps.analytics.cache")
 
@@ -47,9 +49,16 @@ class CachedRead:
 
 
 def learner_version(user_id: int) -> str:
-    """The learner's current version from the database ("0" for someone with no record yet)."""
-    version = LearnerState.objects.filter(user_id=user_id).values_list("version", flat=True).first()
-    return str(version or 0)
+    """The learner's current version from the database ("0" for someone with no record yet).
+    On every dashboard read, so written out (apps/core/sql.py)."""
+    row = sql.fetch_one(_version_sql(), [user_id])
+    return str(row[0] if row and row[0] else 0)
+
+
+@functools.cache
+def _version_sql() -> str:
+    table = sql.quote(LearnerState._meta.db_table)
+    return f"SELECT version FROM {table} WHERE user_id = %s"  # noqa: S608  # nosec B608
 
 
 def read_user_cache(name: str, user_id: int) -> CachedRead:
