@@ -108,6 +108,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's PostgreSQL backend with a health check that costs no round trip while the
+    # connection is quiet (apps/core/postgres/base.py).
+    DATABASES["default"]["ENGINE"] = "apps.core.postgres"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -115,7 +118,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+USING_POSTGRES = DATABASES["default"]["ENGINE"] == "apps.core.postgres"
 
 # --- Cache (Redis if configured; failures degrade to a miss, never a 500) -----------------------
 REDIS_URL = env("REDIS_URL", default="")
