@@ -25,8 +25,8 @@ class DatabaseWrapper(PostgresDatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
         if (
             self.connection is not None
-            and self.health_check_enabled
-            and not self.health_check_done
+            and self.health_check_enabled  # type: ignore[attr-defined]  # not in the stubs
+            and not self.health_check_done  # type: ignore[has-type]
             and not self.pool
             and self._quiet_and_idle()
         ):
