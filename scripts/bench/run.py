@@ -729,52 +729,105 @@ class _OpFailed(Exception):
     pass
 
 
-class VirtualUser:
-    """One connection and one learner: dashboards, practice answers, exam submits, controls.
+class Learner:
+    """A bench learner of the mixed load: logged in once (untimed), with a queue of unanswered
+    practice questions and, before a step that needs it, an exam ready to submit."""
 
-    An operation may take several requests (an answer may first need a new practice session;
-    a submit needs an exam started and its 180 answers saved); each request is recorded under
-    its own label. The first request's latency counts from when the operation was due (so
-    queueing shows), the others' from when they were sent."""
+    def __init__(self, port: int, email: str):
+        self.token, self.user_id = login(port, email)
+        self.email = email
+        self.practice: list[tuple[int, int, int]] = []  # (session, question, option)
+        self.exam_session: int | None = None  # started, every answer saved, not submitted
 
-    def __init__(self, port: int, email: str, template_id: int, seed: int):
-        token, self.user_id = login(port, email)
-        self.client = Client(port, token)
-        self.feed = PracticeFeed(self.client)
+    def add_practice(self, session_id: int, questions: list[dict[str, Any]]) -> None:
+        for item in questions:
+            option = item["options"][item["id"] % len(item["options"])]["id"]
+            self.practice.append((session_id, item["id"], option))
+
+
+class MixedLoad:
+    """Many learners over a few connections: dashboards, practice answers, exam submits and
+    bare controls, each operation for a learner drawn at random.
+
+    An exam submit is the submit alone, as the mix names it: the exams it submits are started
+    and answered (180 answers saved) before the step, untimed, one per learner; a learner's
+    dashboard after an answer or a submit is a cache miss, as it would be in production. An
+    answer whose learner has no practice question left first creates a session of 100
+    (recorded under its own label). Latency counts from when an operation was due (so
+    queueing shows)."""
+
+    def __init__(self, port: int, template_id: int, seed: int, first_user: int, learners: int):
+        self.port = port
         self.template_id = template_id
         self.rng = random.Random(seed)
+        self.first_user = first_user
+        self.learners: list[Learner] = []
+        self.setup = Client(port)
+        self.ensure_learners(learners)
 
-    def _call(
-        self,
-        samples: list[Sample],
-        due: float,
-        label: str,
-        method: str,
-        path: str,
-        body: Any = None,
-        expect: tuple[int, ...] = (200,),
-    ) -> Any:
-        origin = due if not samples else time.perf_counter()
-        try:
-            status, data = self.client.request(method, path, body)
-        except (OSError, http.client.HTTPException):
-            status, data = 0, b""
-        ok = status in expect
-        samples.append(Sample(label, (time.perf_counter() - origin) * 1000, ok))
-        if not ok:
-            raise _OpFailed(f"{label}: {status}")
-        return json.loads(data) if data else None
+    def ensure_learners(self, count: int) -> None:
+        while len(self.learners) < count:
+            self.learners.append(
+                Learner(self.port, user_email(self.first_user + len(self.learners)))
+            )
 
-    def run(self, op: str, due: float) -> list[Sample]:
+    def prepare_exams(self, count: int) -> list[Learner]:
+        """``count`` learners with an exam ready to submit (untimed)."""
+        self.ensure_learners(count)
+        ready = []
+        for learner in self.learners[:count]:
+            if learner.exam_session is None:
+                session = json.loads(
+                    self._expect(
+                        learner,
+                        "POST",
+                        f"{API}/exams/sessions",
+                        {"template_id": self.template_id},
+                        (200, 201),
+                    )
+                )
+                attempts = {"attempts": exam_attempts(session, self.rng)}
+                path = f"{API}/exams/sessions/{session['id']}/attempts"
+                self._expect(learner, "POST", path, attempts, (200,))
+                learner.exam_session = int(session["id"])
+            ready.append(learner)
+        return ready
+
+    def _expect(
+        self, learner: Learner, method: str, path: str, body: Any, ok: tuple[int, ...]
+    ) -> bytes:
+        status, data = self.setup.request(method, path, body, token=learner.token)
+        if status not in ok:
+            raise HttpError(method, path, status, data)
+        return data
+
+    def close(self) -> None:
+        self.setup.close()
+
+    def run(self, client: Client, op: str, learner: Learner, due: float) -> list[Sample]:
         samples: list[Sample] = []
-        call = partial(self._call, samples, due)
+
+        def call(
+            label: str, method: str, path: str, body: Any = None, expect: tuple[int, ...] = (200,)
+        ) -> Any:
+            origin = due if not samples else time.perf_counter()
+            try:
+                status, data = client.request(method, path, body, token=learner.token)
+            except (OSError, http.client.HTTPException):
+                status, data = 0, b""
+            ok = status in expect
+            samples.append(Sample(label, (time.perf_counter() - origin) * 1000, ok))
+            if not ok:
+                raise _OpFailed(f"{label}: {status}")
+            return json.loads(data) if data else None
+
         with contextlib.suppress(_OpFailed):
             if op == "dashboard":
                 call("dashboard", "GET", f"{API}/dashboard")
             elif op == "control":
                 call("control", "GET", f"{API}/bench/control")
             elif op == "answer":
-                if not self.feed.queue:
+                if not learner.practice:
                     session = call(
                         "practice session create",
                         "POST",
@@ -783,20 +836,26 @@ class VirtualUser:
                         expect=(201,),
                     )
                     path = f"{API}/practice/sessions/{session['id']}/questions"
-                    self.feed.add(session["id"], call("practice session questions", "GET", path))
-                call("answer", *self.feed.next(), expect=(201,))
-            elif op == "submit":
-                session = call(
-                    "exam start",
+                    learner.add_practice(
+                        session["id"], call("practice session questions", "GET", path)
+                    )
+                session_id, question_id, option_id = learner.practice.pop(0)
+                call(
+                    "answer",
                     "POST",
-                    f"{API}/exams/sessions",
-                    {"template_id": self.template_id},
-                    expect=(200, 201),
+                    f"{API}/practice/sessions/{session_id}/attempts",
+                    {
+                        "question_id": question_id,
+                        "selected_option_ids": [option_id],
+                        "time_spent_sec": 30,
+                    },
+                    expect=(201,),
                 )
-                base = f"{API}/exams/sessions/{session['id']}"
-                answers = {"attempts": exam_attempts(session, self.rng)}
-                call("exam save 180 answers", "POST", f"{base}/attempts", answers)
-                call("exam submit", "POST", f"{base}/submit", {})
+            elif op == "submit":
+                exam_id, learner.exam_session = learner.exam_session, None
+                if exam_id is None:
+                    raise ValueError("a submit needs an exam prepared for its learner")
+                call("exam submit", "POST", f"{API}/exams/sessions/{exam_id}/submit", {})
             else:
                 raise ValueError(op)
         return samples
@@ -814,33 +873,52 @@ def _stats(values: list[float]) -> dict[str, float]:
     }
 
 
-def mixed_step(users: list[VirtualUser], rate: float, seconds: float, seed: int) -> dict[str, Any]:
+def mixed_step(
+    load: MixedLoad, connections: int, rate: float, seconds: float, seed: int
+) -> dict[str, Any]:
     """Open loop: operations are due at a fixed rate whether or not earlier ones finished;
     latency is counted from when an operation was due, so a server that falls behind shows it."""
     total = max(1, int(rate * seconds))
-    ops = random.Random(seed).choices(
-        [name for name, _ in MIX], weights=[w for _, w in MIX], k=total
-    )
+    rng = random.Random(seed)
+    ops = rng.choices([name for name, _ in MIX], weights=[w for _, w in MIX], k=total)
+    submitters = iter(load.prepare_exams(ops.count("submit")))  # untimed, before the step
+    plan = [(op, next(submitters) if op == "submit" else rng.choice(load.learners)) for op in ops]
     samples: list[Sample] = []
     lock = threading.Lock()
+    busy: set[int] = set()  # learners with an operation in flight (one at a time each)
     counter = iter(range(total))
     started = time.perf_counter() + 0.05
 
-    def worker(user: VirtualUser) -> None:
-        while True:
-            with lock:
-                index = next(counter, None)
-            if index is None:
-                return
-            due = started + index / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            done = user.run(ops[index], due)
-            with lock:
-                samples.extend(done)
+    def worker() -> None:
+        client = Client(load.port)
+        try:
+            while True:
+                with lock:
+                    index = next(counter, None)
+                if index is None:
+                    return
+                op, learner = plan[index]
+                due = started + index / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                with lock:  # a learner's own operations never overlap (their practice queue)
+                    while learner.user_id in busy:
+                        lock.release()
+                        time.sleep(0.0005)
+                        lock.acquire()
+                    busy.add(learner.user_id)
+                try:
+                    done = load.run(client, op, learner, due)
+                finally:
+                    with lock:
+                        busy.discard(learner.user_id)
+                with lock:
+                    samples.extend(done)
+        finally:
+            client.close()
 
-    threads = [threading.Thread(target=worker, args=(u,)) for u in users]
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
     for t in threads:
         t.start()
     for t in threads:
@@ -867,14 +945,11 @@ def mixed_step(users: list[VirtualUser], rate: float, seconds: float, seed: int)
 
 
 def mixed_load(args: argparse.Namespace, port: int, template_id: int) -> dict[str, Any]:
-    users = [
-        VirtualUser(port, user_email(10 + i), template_id, args.seed + i)
-        for i in range(args.connections)
-    ]
+    load = MixedLoad(port, template_id, args.seed, first_user=10, learners=args.learners)
     steps = []
     knee: dict[str, Any] | None = None
     for rate in args.rates:
-        step = mixed_step(users, rate, args.step_seconds, args.seed + int(rate))
+        step = mixed_step(load, args.connections, rate, args.step_seconds, args.seed + int(rate))
         steps.append(step)
         ok = step["errors"] == 0 and step["p95_ms"] <= KNEE_P95_MS
         log(
@@ -888,10 +963,10 @@ def mixed_load(args: argparse.Namespace, port: int, template_id: int) -> dict[st
             break
         knee = step
         time.sleep(1)
-    for user in users:
-        user.client.close()
+    load.close()
     return {
         "connections": args.connections,
+        "learners": len(load.learners),
         "mix": dict(MIX),
         "steps": steps,
         "knee_ops_per_s": knee["target_ops_per_s"] if knee else None,
@@ -918,10 +993,9 @@ def resilience(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     server = start_server(args, env=env, log_path=args.log_dir / "gunicorn-resilience.log")
     events: list[str] = []
     try:
-        users = [
-            VirtualUser(server.port, user_email(30 + i), args.template_id, args.seed + i)
-            for i in range(args.connections)
-        ]
+        load = MixedLoad(
+            server.port, args.template_id, args.seed, first_user=200, learners=args.learners
+        )
         rate, seconds = args.soak_rate, args.soak_seconds
 
         def chaos() -> None:
@@ -942,10 +1016,9 @@ def resilience(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
 
         thread = threading.Thread(target=chaos)
         thread.start()
-        step = mixed_step(users, rate, seconds, args.seed)
+        step = mixed_step(load, args.connections, rate, seconds, args.seed)
         thread.join()
-        for user in users:
-            user.client.close()
+        load.close()
     finally:
         server.stop()
         if redis_proc.poll() is None:
@@ -1305,6 +1378,12 @@ def main() -> int:
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--no-mixed", action="store_true")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--learners",
+        type=int,
+        default=32,
+        help="learners of the mixed load (more are logged in when a step's submits need them)",
+    )
     parser.add_argument(
         "--rates",
         type=lambda s: [float(x) for x in s.split(",")],
