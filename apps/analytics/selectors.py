@@ -8,11 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
-from apps.analytics.localtime import days_between, month_bounds, today_in, week_start, zone_of
+from apps.analytics.localtime import (
+    aware,
+    days_between,
+    month_bounds,
+    today_in,
+    week_start,
+    zone_of,
+)
 from apps.analytics.models import (
     AnswerFact,
     CategoryProgress,
@@ -20,6 +28,7 @@ from apps.analytics.models import (
     HeartbeatLog,
     LearnerState,
 )
+from apps.core import sql
 from apps.taxonomy.selectors import active_category_rows
 
 StudyRange = Literal["week", "month"]
@@ -84,31 +93,43 @@ class LearnerStats:
 
 def learner_stats(*, user_id: int) -> LearnerStats:
     """One query, whatever the history: the learner's per-category aggregates, laid over the
-    active categories from the shared cache (``taxonomy.selectors.active_category_rows``)."""
+    active categories from the shared cache (``taxonomy.selectors.active_category_rows``).
+
+    On every uncached dashboard, so the statement is written out (apps/core/sql.py)."""
     progress = {
-        row["category_id"]: row
-        for row in CategoryProgress.objects.filter(user_id=user_id).values(
-            "category_id", "answered", "correct", "last_practiced_at"
-        )
+        cid: (answered, correct, last)
+        for cid, answered, correct, last in sql.fetch_all(_progress_sql(), [user_id])
     }
     categories = []
     for cid, slug, name, order in active_category_rows():
-        row = progress.get(cid)
+        answered, correct, last = progress.get(cid, _NOT_STARTED)
         categories.append(
             CategoryStat(
                 category_id=cid,
                 name=name,
                 slug=slug,
                 order=order,
-                answered=row["answered"] if row else 0,
-                correct=row["correct"] if row else 0,
-                last_practiced_at=row["last_practiced_at"] if row else None,
+                answered=answered,
+                correct=correct,
+                last_practiced_at=None if last is None else aware(last),
             )
         )
     return LearnerStats(
         categories=categories,
-        answered=sum(r["answered"] for r in progress.values()),
-        correct=sum(r["correct"] for r in progress.values()),
+        answered=sum(r[0] for r in progress.values()),
+        correct=sum(r[1] for r in progress.values()),
+    )
+
+
+_NOT_STARTED = (0, 0, None)
+
+
+@cache
+def _progress_sql() -> str:
+    table = sql.quote(CategoryProgress._meta.db_table)
+    return (
+        "SELECT category_id, answered, correct, last_practiced_at "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        f"FROM {table} WHERE user_id = %s"
     )
 
 
@@ -239,20 +260,26 @@ def weekly_trends(
 
 
 def weekly_study_seconds(*, user: Any, now: datetime | None = None) -> tuple[int, int]:
-    """Study seconds in the learner's current week and in the week before, in one query."""
+    """Study seconds in the learner's current week and in the week before, in one query
+    (written out: on every uncached dashboard)."""
     this_week = week_start(today_in(zone_of(user), now))
     last_week = this_week - timedelta(weeks=1)
-    sums = DailyActivity.objects.filter(
-        user_id=user.pk, date__gte=last_week, date__lt=this_week + timedelta(weeks=1)
-    ).aggregate(
-        this_answer=Sum("time_spent_sec", filter=Q(date__gte=this_week)),
-        this_reading=Sum("reading_sec", filter=Q(date__gte=this_week)),
-        last_answer=Sum("time_spent_sec", filter=Q(date__lt=this_week)),
-        last_reading=Sum("reading_sec", filter=Q(date__lt=this_week)),
+    row = sql.fetch_one(
+        _weekly_sql(), [this_week, this_week, user.pk, last_week, this_week + timedelta(weeks=1)]
     )
+    this_sec, last_sec = row if row is not None else (None, None)
+    return int(this_sec or 0), int(last_sec or 0)
+
+
+@cache
+def _weekly_sql() -> str:
+    day = sql.quote("date")
+    study = f"{sql.quote('time_spent_sec')} + {sql.quote('reading_sec')}"
     return (
-        (sums["this_answer"] or 0) + (sums["this_reading"] or 0),
-        (sums["last_answer"] or 0) + (sums["last_reading"] or 0),
+        f"SELECT SUM(CASE WHEN {day} >= %s THEN {study} END), "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        f"SUM(CASE WHEN {day} < %s THEN {study} END) "
+        f"FROM {sql.quote(DailyActivity._meta.db_table)} "
+        f"WHERE user_id = %s AND {day} >= %s AND {day} < %s"
     )
 
 

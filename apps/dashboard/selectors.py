@@ -3,7 +3,10 @@
 Cost does not grow with the learner's history: it reads only aggregates and summaries, in a
 fixed number of queries (the progress per category, this week's and last week's study time,
 active dismissals, the last practice and the last exam from their own apps); the active
-categories and the featured resources are cached for everyone.
+categories and the featured resources are cached for everyone, and the last practice's category
+names are taken from the active categories already read. Each of those queries is written out
+in its app's selectors (apps/core/sql.py): the ORM spent longer building them than PostgreSQL
+spends running them.
 
 The rendered JSON bytes are cached per learner for ``DASHBOARD_CACHE_SECONDS`` and served as they
 are. The learning record deletes the entry on every answer, dismissal and rebuild (see
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,7 +27,7 @@ from rest_framework.renderers import JSONRenderer
 
 from apps.analytics.caching import DASHBOARD, read_user_cache, write_user_cache
 from apps.analytics.localtime import local_date, timezone_name_of, today_in, zone
-from apps.analytics.selectors import hours, learner_stats, weekly_study_seconds
+from apps.analytics.selectors import LearnerStats, hours, learner_stats, weekly_study_seconds
 from apps.core.observability.metrics import record_cache_lookup
 from apps.recommendations.selectors import suggested_topics
 from apps.resources import selectors as resource_selectors
@@ -39,22 +43,26 @@ def featured_resources() -> list[dict[str, Any]]:
     return resource_selectors.featured_resource_rows(limit=FEATURED_RESOURCES_LIMIT)
 
 
-def _days_ago(moment: datetime | None, today: date, tz_name: str) -> int | None:
+def _days_ago(moment: datetime | None, today: date, tz: ZoneInfo) -> int | None:
     if moment is None:
         return None
-    return max(0, (today - local_date(moment, zone(tz_name))).days)
+    return max(0, (today - local_date(moment, tz)).days)
 
 
-def _last_practice(user_id: int, today: date, tz_name: str) -> dict[str, Any] | None:
+def _last_practice(
+    stats: LearnerStats, user_id: int, today: date, tz: ZoneInfo
+) -> dict[str, Any] | None:
     try:
         from apps.practice.selectors import last_practice_summary
     except ImportError:  # practice mode not installed: nothing to show
         return None
-    summary = last_practice_summary(user_id=user_id)
+    # The names of the active categories are in ``stats`` already: no second lookup.
+    known = [(c.category_id, c.name) for c in stats.categories]
+    summary = last_practice_summary(user_id=user_id, known_categories=known)
     if not summary:
         return None
     return {
-        "days_ago": _days_ago(summary.get("at"), today, tz_name),
+        "days_ago": _days_ago(summary.get("at"), today, tz),
         "score_percent": summary.get("score_percent") or 0,
         "correct": summary.get("correct", 0),
         "incorrect": summary.get("incorrect", 0),
@@ -62,7 +70,7 @@ def _last_practice(user_id: int, today: date, tz_name: str) -> dict[str, Any] | 
     }
 
 
-def _last_exam(user_id: int, today: date, tz_name: str) -> dict[str, Any] | None:
+def _last_exam(user_id: int, today: date, tz: ZoneInfo) -> dict[str, Any] | None:
     try:
         from apps.exams.selectors import last_exam_summary
     except ImportError:  # exam mode not installed: nothing to show
@@ -71,7 +79,7 @@ def _last_exam(user_id: int, today: date, tz_name: str) -> dict[str, Any] | None
     if not summary:
         return None
     return {
-        "days_ago": _days_ago(summary.get("submitted_at"), today, tz_name),
+        "days_ago": _days_ago(summary.get("submitted_at"), today, tz),
         "exam": summary.get("exam", ""),
         "score_percent": summary.get("score_percent") or 0,
         "time_spent_min": summary.get("time_spent_min", 0),
@@ -81,15 +89,17 @@ def _last_exam(user_id: int, today: date, tz_name: str) -> dict[str, Any] | None
 
 def dashboard_for(*, user: Any, now: datetime | None = None) -> dict[str, Any]:
     """The dashboard document of api-contract.md, computed from the aggregates."""
-    now = now or timezone.now()
-    tz_name = timezone_name_of(user)
-    today = today_in(zone(tz_name), now)
+    return _document(user, now or timezone.now(), timezone_name_of(user))
+
+
+def _document(user: Any, now: datetime, tz_name: str) -> dict[str, Any]:
+    tz = zone(tz_name)
+    today = today_in(tz, now)
     stats = learner_stats(user_id=user.pk)
+    min_answered = settings.COMPLETION_MIN_ANSWERED
+    min_score = settings.COMPLETION_MIN_SCORE_PERCENT
     completed = sum(
-        1
-        for c in stats.categories
-        if c.answered >= settings.COMPLETION_MIN_ANSWERED
-        and c.score_percent >= settings.COMPLETION_MIN_SCORE_PERCENT
+        1 for c in stats.categories if c.answered >= min_answered and c.score_percent >= min_score
     )
     this_week_sec, last_week_sec = weekly_study_seconds(user=user, now=now)
     this_week, last_week = hours(this_week_sec), hours(last_week_sec)
@@ -105,11 +115,16 @@ def dashboard_for(*, user: Any, now: datetime | None = None) -> dict[str, Any]:
             "delta_vs_last_week": round(this_week - last_week, 1),
         },
         "recent_activity": {
-            "last_practice": _last_practice(user.pk, today, tz_name),
-            "last_exam": _last_exam(user.pk, today, tz_name),
+            "last_practice": _last_practice(stats, user.pk, today, tz),
+            "last_exam": _last_exam(user.pk, today, tz),
         },
         "suggested_topics": [
-            {k: t[k] for k in ("category", "category_slug", "score_percent", "reason")}
+            {
+                "category": t["category"],
+                "category_slug": t["category_slug"],
+                "score_percent": t["score_percent"],
+                "reason": t["reason"],
+            }
             for t in suggested_topics(user_id=user.pk, stats=stats, now=now)
         ],
         "featured_resources": featured_resources(),
@@ -124,7 +139,7 @@ def dashboard_json(*, user: Any) -> bytes:
         record_cache_lookup(cache_name=DASHBOARD, hit=True)
         return bytes(found.value[1])
     record_cache_lookup(cache_name=DASHBOARD, hit=False)
-    body = JSONRenderer().render(dashboard_for(user=user))
+    body = JSONRenderer().render(_document(user, timezone.now(), tz_name))
     write_user_cache(
         DASHBOARD,
         user.pk,

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
+from apps.core import sql
 from apps.core.exceptions import NotFound
 from apps.exams.models import (
     BlueprintItem,
@@ -298,26 +300,33 @@ def last_exam_summary(*, user_id: int) -> dict[str, Any] | None:
     """The user's most recently submitted exam for the dashboard, in one query, or None.
 
     ``{"submitted_at", "exam", "score_percent", "time_spent_min", "answered", "session_id"}``.
+    On every uncached dashboard, so the statement is written out (apps/core/sql.py).
     """
-    row = (
-        ExamSession.objects.filter(user_id=user_id, submitted_at__isnull=False)
-        .order_by("-submitted_at", "-id")
-        .values(
-            "id", "submitted_at", "template__name", "score_percent", "time_spent_sec", "answered"
-        )
-        .first()
-    )
+    row = sql.fetch_one(_last_exam_sql(), [user_id])
     if row is None:
         return None
-    seconds = row["time_spent_sec"] or 0
+    session_id, submitted_at, exam, score, seconds, answered = row
+    if submitted_at.tzinfo is None:  # SQLite hands back naive UTC, as the ORM would fix
+        submitted_at = submitted_at.replace(tzinfo=UTC)
     return {
-        "submitted_at": row["submitted_at"],
-        "exam": row["template__name"],
-        "score_percent": row["score_percent"] or 0,
-        "time_spent_min": (seconds + 30) // 60,
-        "answered": row["answered"] or 0,
-        "session_id": row["id"],
+        "submitted_at": submitted_at,
+        "exam": exam,
+        "score_percent": score or 0,
+        "time_spent_min": ((seconds or 0) + 30) // 60,
+        "answered": answered or 0,
+        "session_id": session_id,
     }
+
+
+@cache
+def _last_exam_sql() -> str:
+    return (
+        "SELECT s.id, s.submitted_at, t.name, s.score_percent, s.time_spent_sec, s.answered "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        f"FROM {sql.quote(ExamSession._meta.db_table)} s "
+        f"JOIN {sql.quote(ExamTemplate._meta.db_table)} t ON t.id = s.template_id "
+        "WHERE s.user_id = %s AND s.submitted_at IS NOT NULL "
+        "ORDER BY s.submitted_at DESC, s.id DESC LIMIT 1"
+    )
 
 
 # --- Personal data (GDPR export) -----------------------------------------------------------

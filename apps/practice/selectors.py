@@ -8,9 +8,11 @@ Public for other apps: :func:`last_practice_summary` and :func:`flagged_question
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,6 +20,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core import sql
 from apps.practice.exceptions import FlagNotFound, SessionNotFound
 from apps.practice.models import (
     PracticeAttempt,
@@ -36,6 +39,7 @@ from apps.questions.selectors import (
     questions_for_display,
 )
 from apps.taxonomy.models import Category
+from apps.taxonomy.selectors import active_category_rows
 
 
 def score_percent(*, correct: int, answered: int) -> int | None:
@@ -251,32 +255,68 @@ class LastPracticeSummary(TypedDict):
     categories: list[str]
 
 
-def last_practice_summary(*, user_id: int) -> LastPracticeSummary | None:
+def last_practice_summary(
+    *, user_id: int, known_categories: Sequence[tuple[int, str]] | None = None
+) -> LastPracticeSummary | None:
     """The user's most recent practice session with at least one answer ("most recent" by its
-    last answer or completion), or ``None``. Reads the session's denormalised counters: at
-    most two queries (the session, the names of its answered categories), whatever the
-    history's size. ``categories`` are names in syllabus order."""
-    session = (
-        PracticeSession.objects.filter(user_id=user_id, answered__gt=0)
-        .order_by("-last_activity_at", "-id")
-        .only("id", "answered", "correct", "category_ids", "last_activity_at", "created_at")
-        .first()
-    )
-    if session is None:
+    last answer or completion), or ``None``. Reads the session's denormalised counters in one
+    written-out query (apps/core/sql.py: it is on every uncached dashboard), whatever the
+    history's size. ``categories`` are names in syllabus order.
+
+    ``known_categories`` are ``(id, name)`` pairs in syllabus order that the caller already
+    holds (the dashboard's active categories); without them the shared cached list of active
+    categories is used. Only a session that touched a category not among them (since retired)
+    costs a second query."""
+    row = sql.fetch_one(_last_session_sql(), [user_id, 0])
+    if row is None:
         return None
-    names = list(
-        Category.objects.filter(id__in=session.category_ids)
+    session_id, answered, correct, category_ids, last_activity_at, created_at = row
+    if isinstance(category_ids, str):  # JSON arrives as text from both backends
+        category_ids = json.loads(category_ids)
+    return {
+        "at": _aware(last_activity_at or created_at),
+        "session_id": session_id,
+        "score_percent": score_percent(correct=correct, answered=answered) or 0,
+        "correct": correct,
+        "incorrect": answered - correct,
+        "categories": _category_names(category_ids or [], known_categories),
+    }
+
+
+@cache
+def _last_session_sql() -> str:
+    # ``answered > 0`` and the order match the partial index practice_session_user_activity.
+    return (
+        "SELECT id, answered, correct, category_ids, last_activity_at, created_at "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        f"FROM {sql.quote(PracticeSession._meta.db_table)} "
+        "WHERE user_id = %s AND answered > %s "
+        "ORDER BY last_activity_at DESC, id DESC LIMIT 1"
+    )
+
+
+def _category_names(
+    category_ids: Sequence[int], known: Sequence[tuple[int, str]] | None
+) -> list[str]:
+    """Names of ``category_ids`` in syllabus order."""
+    wanted = set(category_ids)
+    if not wanted:
+        return []
+    if known is None:
+        known = [(cid, name) for cid, _slug, name, _order in active_category_rows()]
+    names = [name for cid, name in known if cid in wanted]
+    if len(names) == len(wanted):
+        return names
+    # A category the caller does not know (retired since): read them all as they are now.
+    return list(
+        Category.objects.filter(id__in=wanted)
         .order_by("order", "name")
         .values_list("name", flat=True)
     )
-    return {
-        "at": session.last_activity_at or session.created_at,
-        "session_id": session.id,
-        "score_percent": score_percent(correct=session.correct, answered=session.answered) or 0,
-        "correct": session.correct,
-        "incorrect": session.answered - session.correct,
-        "categories": names,
-    }
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes (PostgreSQL aware ones), as the ORM would fix."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- Flags ---------------------------------------------------------------------------------

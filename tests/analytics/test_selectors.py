@@ -54,6 +54,19 @@ def test_the_same_moment_is_last_week_for_a_learner_further_west(
         assert selectors.weekly_study_seconds(user=user) == (0, 300)
 
 
+def test_weekly_study_seconds_count_only_this_week_and_the_one_before(
+    user: User, categories: list[Category]
+) -> None:
+    q = make_question(categories[0])
+    # Wednesday 2026-05-06 (UTC): this week is from Monday the 4th, last week from the 27th.
+    for day, seconds in [(26, 400), (27, 200), (3, 40), (4, 5), (6, 60), (11, 500)]:
+        month = 4 if day > 11 else 5
+        publish(answer(user, q, at=datetime(2026, month, day, 12, 0, tzinfo=UTC), seconds=seconds))
+    record_heartbeat(user_id=user.pk, seconds=30, now=datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 5, 6, 12, 0, tzinfo=UTC), tick=False):
+        assert selectors.weekly_study_seconds(user=user) == (5 + 60 + 30, 200 + 40)
+
+
 def test_month_series_covers_the_whole_calendar_month(user: User) -> None:
     with time_machine.travel(datetime(2028, 2, 10, 9, 0, tzinfo=UTC), tick=False):
         series = selectors.study_time_series(user=user, period="month")
@@ -128,14 +141,16 @@ def test_learner_stats_lists_active_categories_and_totals_everything(
     user: User, categories: list[Category]
 ) -> None:
     retired = Category.objects.create(name="Retired", slug="retired", order=99)
+    at = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
     publish(
-        answer(user, make_question(categories[1]), correct=True),
+        answer(user, make_question(categories[1]), correct=True, at=at),
         answer(user, make_question(retired), correct=False),
     )
     Category.objects.filter(pk=retired.pk).update(is_active=False)
     stats = selectors.learner_stats(user_id=user.pk)
     assert [c.slug for c in stats.categories] == ["topic-0", "topic-1", "topic-2"]
     assert [c.answered for c in stats.categories] == [0, 1, 0]
+    assert [c.last_practiced_at for c in stats.categories] == [None, at, None]
     assert (stats.answered, stats.correct, stats.score_percent) == (2, 1, 50)
 
 

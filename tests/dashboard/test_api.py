@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Profile, User
+from apps.analytics.caching import invalidate_user_caches
 from apps.analytics.models import CategoryProgress
 from apps.analytics.services import record_heartbeat
 from apps.dashboard.selectors import dashboard_json, featured_resources
@@ -26,6 +27,7 @@ from apps.questions.models import AnswerOption, Question
 from apps.resources.models import Resource
 from apps.taxonomy.models import Category
 from apps.taxonomy.selectors import active_category_rows
+from apps.taxonomy.services import forget_active_categories
 from tests.analytics.helpers import answer, next_session_id, publish
 from tests.conftest import client_for
 from tests.exams.factories import fixed_template
@@ -210,6 +212,34 @@ def test_recent_activity_comes_from_practice_and_exams(
     assert body["performance"] == {"avg_score_percent": 67, "correct": 4, "incorrect": 2}
 
 
+def test_last_practice_names_its_categories_in_syllabus_order_even_once_retired(
+    user: User, categories: list[Category], django_capture_on_commit_callbacks: Any
+) -> None:
+    anatomy, physiology = categories[0], categories[1]
+    questions = [make_question(physiology), make_question(anatomy)]
+    session = create_practice_session(user=user, question_count=2)
+    for question in questions:  # physiology answered first
+        record_practice_answer(
+            user=user,
+            session_id=session.pk,
+            question_id=question.pk,
+            selected_option_ids=right(question.pk),
+        )
+    client = client_for(user)
+    names = ["Anatomy & Embryology", "Physiology"]
+    assert get_dashboard(client)["recent_activity"]["last_practice"]["categories"] == names
+
+    # A retired category is no longer among the active ones, but the last practice still
+    # names it (read from the syllabus itself).
+    with django_capture_on_commit_callbacks(execute=True):
+        Category.objects.filter(pk=anatomy.pk).update(is_active=False)
+        forget_active_categories()
+        invalidate_user_caches(user_ids=[user.pk])
+    body = get_dashboard(client)
+    assert body["overall_progress"]["total"] == 3
+    assert body["recent_activity"]["last_practice"]["categories"] == names
+
+
 def test_another_learners_activity_is_not_shown(
     user: User, other_client: APIClient, categories: list[Category]
 ) -> None:
@@ -316,8 +346,10 @@ def test_cost_does_not_grow_with_history(
         return len(ctx.captured_queries)
 
     small, large = cost(user), cost(other_user)
-    assert small == large
-    assert large <= 8
+    # The token's user and session; the learner's version; progress per category; the two
+    # weeks' study time; the last practice (its category names come from the progress read);
+    # the last exam; the dismissals.
+    assert small == large == 7
 
 
 def test_a_cached_dashboard_costs_only_authentication(
