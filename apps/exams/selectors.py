@@ -3,13 +3,14 @@ only :func:`exam_review` (submitted sessions) carries correct options and explan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -25,7 +26,12 @@ from apps.exams.models import (
     TemplateKind,
 )
 from apps.questions.grading import answer_keys
-from apps.questions.selectors import published_questions, questions_for_display
+from apps.questions.selectors import (
+    DisplayQuestion,
+    display_questions,
+    published_questions,
+    questions_for_display,
+)
 
 
 def grace() -> timedelta:
@@ -93,21 +99,28 @@ def template_availability(templates: Iterable[ExamTemplate]) -> dict[int, Availa
     return {t.id: _availability(t, bank, published_fixed) for t in templates}
 
 
+def fixed_template_availability(
+    template: ExamTemplate, listed: Sequence[int], published: Container[int]
+) -> Availability:
+    """Whether a fixed template can start, given its listed question ids and which of them
+    are published."""
+    if len(listed) != template.total_questions:
+        return Availability(
+            False,
+            f"The template lists {len(listed)} questions but declares {template.total_questions}.",
+        )
+    missing = sum(1 for qid in listed if qid not in published)
+    if missing:
+        return Availability(False, f"{missing} of the template's questions are not published.")
+    return Availability(True)
+
+
 def _availability(
     template: ExamTemplate, bank: dict[int, int], published_fixed: set[int]
 ) -> Availability:
     if template.kind == TemplateKind.FIXED:
-        rows = list(template.fixed_questions.all())
-        if len(rows) != template.total_questions:
-            return Availability(
-                False,
-                f"The template lists {len(rows)} questions but declares "
-                f"{template.total_questions}.",
-            )
-        missing = sum(1 for row in rows if row.question_id not in published_fixed)
-        if missing:
-            return Availability(False, f"{missing} of the template's questions are not published.")
-        return Availability(True)
+        listed = [row.question_id for row in template.fixed_questions.all()]
+        return fixed_template_availability(template, listed, published_fixed)
     items = list(template.blueprint_items.all())
     planned = sum(item.count for item in items)
     if planned != template.total_questions:
@@ -142,6 +155,39 @@ def active_exam_template(*, template_id: int) -> ExamTemplate:
     return template
 
 
+@cache
+def _template_sql(vendor: str) -> str:
+    return (
+        f"SELECT {sql.columns(ExamTemplate, 't')} FROM {sql.quote(ExamTemplate._meta.db_table)} t "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        "WHERE t.id = %s AND t.is_active = %s"
+    )
+
+
+def startable_exam_template(*, template_id: int) -> ExamTemplate:
+    """An active template, without its plan (one light statement: what starting a session
+    reads first); unknown and inactive ones are not found."""
+    row = sql.fetch_one(_template_sql(connection.vendor), [template_id, True])
+    if row is None:
+        raise NotFound("No such exam template.")
+    (template,) = sql.instances_from_row(row, ExamTemplate)
+    assert isinstance(template, ExamTemplate)  # nosec B101 # the row is a template's
+    return template
+
+
+@cache
+def _fixed_ids_sql(vendor: str) -> str:
+    order = sql.quote("order")
+    return (
+        f"SELECT q.question_id FROM {sql.quote(ExamTemplateQuestion._meta.db_table)} q "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        f"WHERE q.template_id = %s ORDER BY q.{order}, q.id"
+    )
+
+
+def fixed_question_ids(*, template_id: int) -> list[int]:
+    """The question ids a fixed template lists, in the template's order."""
+    return [row[0] for row in sql.fetch_all(_fixed_ids_sql(connection.vendor), [template_id])]
+
+
 # --- Sessions -----------------------------------------------------------------------------------
 
 
@@ -155,12 +201,26 @@ def exam_session_for(*, user: Any, session_id: int) -> ExamSession:
     return session
 
 
-def open_exam_session(*, user: Any, template_id: int) -> ExamSession | None:
+@cache
+def _open_session_sql(vendor: str) -> str:
     return (
-        ExamSession.objects.select_related("template")
-        .filter(user=user, template_id=template_id, status=SessionStatus.IN_PROGRESS)
-        .first()
+        f"SELECT {sql.columns(ExamSession, 's')} FROM {sql.quote(ExamSession._meta.db_table)} s "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        "WHERE s.user_id = %s AND s.template_id = %s AND s.status = %s"
     )
+
+
+def open_exam_session(*, user: Any, template: ExamTemplate) -> ExamSession | None:
+    """The caller's session of ``template`` still in progress (at most one exists), with the
+    template attached."""
+    row = sql.fetch_one(
+        _open_session_sql(connection.vendor), [user.pk, template.pk, SessionStatus.IN_PROGRESS]
+    )
+    if row is None:
+        return None
+    (session,) = sql.instances_from_row(row, ExamSession)
+    assert isinstance(session, ExamSession)  # nosec B101 # the row is a session's
+    session.template = template
+    return session
 
 
 def expired_open_session_ids(*, user: Any = None, limit: int = 500) -> list[int]:
@@ -183,11 +243,76 @@ def exam_history(*, user: Any) -> QuerySet[ExamSession]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    """A saved answer as the candidate's paper and the scoring read it (no model instance: a
+    paper has up to 500)."""
+
+    id: int
+    question_id: int
+    selected_option_ids: list[int]
+    flagged: bool
+    time_spent_sec: int
+    saved_at: datetime
+
+
+@cache
+def _converters(vendor: str, name: str) -> tuple[Any, list[Any]]:
+    column = ExamAnswer._meta.get_field(name).cached_col  # type: ignore[union-attr]
+    return column, [
+        *connection.ops.get_db_converters(column),
+        *column.get_db_converters(connection),
+    ]
+
+
+def answer_converter(name: str) -> Any:
+    """The ORM's own conversion of an ``ExamAnswer`` column read with written-out SQL (JSON
+    text, SQLite's datetimes)."""
+    column, converters = _converters(connection.vendor, name)
+    if not converters:
+        return lambda value: value
+
+    def convert(value: Any) -> Any:
+        for converter in converters:
+            value = converter(value, column, connection)
+        return value
+
+    return convert
+
+
+@cache
+def _saved_answers_sql(vendor: str) -> str:
+    return (
+        "SELECT a.id, a.question_id, a.selected_option_ids, a.flagged, a.time_spent_sec, "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        f"a.saved_at FROM {sql.quote(ExamAnswer._meta.db_table)} a WHERE a.session_id = %s "
+        "ORDER BY a.id"
+    )
+
+
+def saved_answers(*, session_id: int) -> list[SavedAnswer]:
+    """Every answer saved in the session, in one statement."""
+    selected = answer_converter("selected_option_ids")
+    at = answer_converter("saved_at")
+    return [
+        SavedAnswer(
+            id=answer_id,
+            question_id=question_id,
+            selected_option_ids=selected(selected_ids),
+            flagged=bool(flagged),
+            time_spent_sec=spent,
+            saved_at=at(saved_at),
+        )
+        for answer_id, question_id, selected_ids, flagged, spent, saved_at in sql.fetch_all(
+            _saved_answers_sql(connection.vendor), [session_id]
+        )
+    ]
+
+
 def _answers_by_question(session: ExamSession) -> dict[int, ExamAnswer]:
     return {a.question_id: a for a in session.answers.all()}
 
 
-def _answer_data(answer: ExamAnswer) -> dict[str, Any]:
+def _answer_data(answer: ExamAnswer | SavedAnswer) -> dict[str, Any]:
     return {
         "question_id": answer.question_id,
         "selected_option_ids": list(answer.selected_option_ids),
@@ -220,12 +345,48 @@ def _question_data(session: ExamSession, question: Any, position: int) -> dict[s
     }
 
 
-def exam_paper(*, session: ExamSession) -> dict[str, Any]:
+def _paper_question(
+    session: ExamSession, question: DisplayQuestion, position: int
+) -> dict[str, Any]:
+    """One question in the shape of ``ExamQuestionSerializer``, options in the order stored for
+    this session (new options, if an editor added any since, go last)."""
+    order = session.option_order.get(str(question.id), [])
+    texts = dict(question.options)
+    options = None
+    if len(order) == len(texts):
+        try:  # the usual case: the stored order is a permutation of the options
+            options = [{"id": option_id, "text": texts[option_id]} for option_id in order]
+        except KeyError:
+            options = None
+    if options is None:
+        at = {option_id: index for index, option_id in enumerate(order)}
+        options = [
+            {"id": option_id, "text": text}
+            for option_id, text in sorted(
+                question.options, key=lambda o: (at.get(o[0], len(order)), o[0])
+            )
+        ]
+    return {
+        "id": question.id,
+        "position": position,
+        "stem": question.stem,
+        "type": question.type,
+        "category": question.category,
+        "options": options,
+        "media": question.media,
+    }
+
+
+def exam_paper(*, session: ExamSession, new: bool = False) -> dict[str, Any]:
     """The session as the candidate sits it: questions in session order with options in the
-    stored order (never the key), saved answers and flags, the deadline and the server's now."""
-    questions = questions_for_display(question_ids=session.question_ids)
-    answers = _answers_by_question(session)
-    answered = sum(1 for a in answers.values() if a.selected_option_ids)
+    stored order (never the key), saved answers and flags, the deadline and the server's now.
+
+    ``questions`` is already plain data in its output shape (a paper has up to 500 questions;
+    see ``ExamSessionOutputSerializer``). ``new``: the session was created by this request,
+    so there are no saved answers to read."""
+    questions = display_questions(question_ids=session.question_ids)
+    saved = [] if new else saved_answers(session_id=session.id)
+    answers = {a.question_id: a for a in saved}
     return {
         "id": session.id,
         "template": {
@@ -240,9 +401,9 @@ def exam_paper(*, session: ExamSession) -> dict[str, Any]:
         "submitted_at": session.submitted_at,
         "duration_minutes": session.template.duration_minutes,
         "total_questions": len(questions),
-        "answered": answered,
+        "answered": sum(1 for a in answers.values() if a.selected_option_ids),
         "flagged": sum(1 for a in answers.values() if a.flagged),
-        "questions": [_question_data(session, q, i) for i, q in enumerate(questions, start=1)],
+        "questions": [_paper_question(session, q, i) for i, q in enumerate(questions, start=1)],
         "answers": [_answer_data(answers[q.id]) for q in questions if q.id in answers],
         "result": session.result if not session.is_open else None,
     }

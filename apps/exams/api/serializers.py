@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.exams.services import AnswerInput
@@ -53,6 +54,53 @@ class ExamAttemptBatchInputSerializer(serializers.Serializer):
     attempts = serializers.ListField(
         child=ExamAttemptInputSerializer(), min_length=1, max_length=MAX_ANSWERS_PER_BATCH
     )
+
+
+# Far below the 1000 digits the serializer's IntegerField refuses; a larger number goes to it.
+_PLAIN_INT_MAX = 2**53
+
+
+def _positive_int(value: Any) -> bool:
+    return type(value) is int and 1 <= value <= _PLAIN_INT_MAX
+
+
+def plain_batch(data: Any) -> list[AnswerInput] | None:
+    """The answers of a batch whose every value already has its exact type (what any client
+    sending JSON numbers, lists and booleans sends), without running
+    :class:`ExamAttemptBatchInputSerializer`: 180 answers through its nested fields cost ~5 ms.
+
+    Accepts only what the serializer accepts and gives what it would give; anything else
+    (strings for numbers, nulls, a value out of range, a wrong size) returns None, and the
+    caller runs the serializer, which gives the answer or its errors."""
+    attempts = data.get("attempts") if isinstance(data, dict) else None
+    if type(attempts) is not list or not 1 <= len(attempts) <= MAX_ANSWERS_PER_BATCH:
+        return None
+    answers = []
+    for item in attempts:
+        if type(item) is not dict or not _positive_int(item.get("question_id")):
+            return None
+        selected = item.get("selected_option_ids")
+        if "selected_option_ids" in item and not (
+            type(selected) is list
+            and len(selected) <= MAX_OPTIONS_PER_ANSWER
+            and all(_positive_int(v) for v in selected)
+        ):
+            return None
+        spent = item.get("time_spent_sec")
+        if "time_spent_sec" in item and not (type(spent) is int and 0 <= spent <= _PLAIN_INT_MAX):
+            return None
+        flagged = item.get("flagged")
+        if "flagged" in item and type(flagged) is not bool:
+            return None
+        answers.append(
+            AnswerInput(
+                question_id=item["question_id"],
+                selected_option_ids=selected,
+                time_spent_sec=spent,
+                flagged=flagged,
+            )
+        )
+    return answers
 
 
 # --- Output -------------------------------------------------------------------------------------
@@ -112,6 +160,16 @@ class ExamTemplateRefSerializer(serializers.Serializer):
     paper = serializers.IntegerField(required=False)
 
 
+@extend_schema_field(ExamQuestionSerializer(many=True))
+class ExamQuestionsField(serializers.Field):
+    """The paper's questions, which ``exam_paper`` builds already in the shape of
+    :class:`ExamQuestionSerializer` (plain data): passed through as they are. 180 questions
+    through the nested serializers cost ~10 ms; the schema documents the nested shape."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class ExamSessionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     template = ExamTemplateRefSerializer()
@@ -124,7 +182,7 @@ class ExamSessionSerializer(serializers.Serializer):
     total_questions = serializers.IntegerField()
     answered = serializers.IntegerField()
     flagged = serializers.IntegerField()
-    questions = ExamQuestionSerializer(many=True)
+    questions = ExamQuestionsField()
     answers = ExamSavedAnswerSerializer(many=True)
     result = ExamResultBodySerializer(allow_null=True, help_text="Only once submitted.")
 

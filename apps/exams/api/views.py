@@ -24,14 +24,15 @@ from apps.exams.api.serializers import (
     ExamResultSerializer,
     ExamReviewSerializer,
     ExamSavedAnswerSerializer,
-    ExamSavedAttemptsSerializer,
     ExamSessionSerializer,
     ExamTemplateSerializer,
     StartExamSessionSerializer,
     answer_input,
+    plain_batch,
 )
 from apps.exams.exceptions import ExamNotSubmitted
 from apps.exams.selectors import (
+    SavedAnswer,
     active_exam_templates,
     exam_history,
     exam_paper,
@@ -109,7 +110,7 @@ class ExamSessionListCreateView(APIView):
             user=request.user, template_id=form.validated_data["template_id"]
         )
         return Response(
-            ExamSessionSerializer(exam_paper(session=started.session)).data,
+            ExamSessionSerializer(exam_paper(session=started.session, new=started.created)).data,
             status=status.HTTP_201_CREATED if started.created else status.HTTP_200_OK,
         )
 
@@ -167,15 +168,13 @@ class ExamAttemptsView(APIView):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
         if "attempts" in request.data:
-            batch = ExamAttemptBatchInputSerializer(data=request.data)
-            batch.is_valid(raise_exception=True)
-            saved = save_exam_answers(
-                user=request.user,
-                session_id=session_id,
-                answers=[answer_input(a) for a in batch.validated_data["attempts"]],
-            )
-            body: Any = {"attempts": [_saved(a) for a in saved]}
-            return Response(ExamSavedAttemptsSerializer(body).data)
+            answers = plain_batch(request.data)
+            if answers is None:
+                batch = ExamAttemptBatchInputSerializer(data=request.data)
+                batch.is_valid(raise_exception=True)
+                answers = [answer_input(a) for a in batch.validated_data["attempts"]]
+            saved = save_exam_answers(user=request.user, session_id=session_id, answers=answers)
+            return Response({"attempts": saved_answers_data(saved)})
         single = ExamAttemptInputSerializer(data=request.data)
         single.is_valid(raise_exception=True)
         saved = save_exam_answers(
@@ -192,6 +191,30 @@ def _saved(answer: Any) -> dict[str, Any]:
         "time_spent_sec": answer.time_spent_sec,
         "saved_at": answer.saved_at,
     }
+
+
+def saved_answers_data(saved: list[SavedAnswer]) -> list[dict[str, Any]]:
+    """``ExamSavedAttemptsSerializer``'s ``attempts`` for a batch, built directly (a batch is
+    up to 500 answers, all saved at the same instant): the same values, without a serializer
+    per answer."""
+    formatted: dict[Any, Any] = {}
+    rows = []
+    for answer in saved:
+        if answer.saved_at not in formatted:
+            formatted[answer.saved_at] = _SAVED_AT.to_representation(answer.saved_at)
+        rows.append(
+            {
+                "question_id": answer.question_id,
+                "selected_option_ids": list(answer.selected_option_ids),
+                "flagged": answer.flagged,
+                "time_spent_sec": answer.time_spent_sec,
+                "saved_at": formatted[answer.saved_at],
+            }
+        )
+    return rows
+
+
+_SAVED_AT = serializers.DateTimeField()
 
 
 class ExamSubmitView(APIView):

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from apps.core.exceptions import NotFound, ValidationFailed
 from apps.exams.exceptions import ExamExpired, ExamSubmitted
-from apps.exams.models import (
-    ExamAnswer,
-    ExamSession,
-)
-from apps.exams.selectors import (
-    is_past_deadline,
+from apps.exams.models import ExamSession
+from apps.exams.selectors import is_past_deadline
+from apps.exams.services.statements import (
+    SAVED_FIELDS,
+    SavedAnswer,
+    lock_exam_session,
+    upsert_answers,
 )
 
 MAX_TIME_PER_ANSWER_SEC = 24 * 3600
@@ -35,21 +36,29 @@ class AnswerInput:
 
 def save_exam_answers(
     *, user: Any, session_id: int, answers: Sequence[AnswerInput], field_prefix: str = "attempts"
-) -> list[ExamAnswer]:
+) -> list[SavedAnswer]:
     """Upserts the answers (all or nothing) while the session is open and before its deadline
-    plus grace. Client clocks play no part: the server's now decides.
+    plus grace. Client clocks play no part: the server's now decides. Returns the answers as
+    stored, in the order given.
 
     Raises ``NotFound`` (not the caller's session), ``ExamSubmitted`` / ``ExamExpired`` (409)
     and ``ValidationFailed`` (a question not in the session, an option not in its question,
     the same question twice). Validation errors are keyed ``<field_prefix>.<index>.<field>``,
     or just ``<field>`` when ``field_prefix`` is empty (a single answer).
+
+    One upsert per combination of fields sent (a batch sent alike is one statement), nothing
+    read back: a field left out is left alone by the upsert itself.
     """
     if not answers:
         raise ValidationFailed(
             "Send at least one answer.", fields={field_prefix or "question_id": ["Required."]}
         )
     with transaction.atomic():
-        session = ExamSession.objects.select_for_update().filter(id=session_id, user=user).first()
+        session = (
+            lock_exam_session(session_id=session_id, user_id=user.pk)
+            if user.pk is not None
+            else None
+        )
         if session is None:
             raise NotFound("No such exam session.")
         if not session.is_open:
@@ -59,47 +68,31 @@ def save_exam_answers(
             raise ExamExpired()
         _validate_answers(session, answers, field_prefix)
 
-        existing = {
-            a.question_id: a
-            for a in ExamAnswer.objects.filter(
-                session=session, question_id__in=[a.question_id for a in answers]
-            )
-        }
         duration = int((session.expires_at - session.started_at).total_seconds())
         limit = min(MAX_TIME_PER_ANSWER_SEC, duration)
-        rows = []
+        groups: dict[tuple[str, ...], list[tuple[int, list[int], bool, int]]] = {}
         for given in answers:
-            before = existing.get(given.question_id)
-            selected = (
-                sorted(set(given.selected_option_ids))
-                if given.selected_option_ids is not None
-                else (list(before.selected_option_ids) if before else [])
+            sent = (
+                given.selected_option_ids is not None,
+                given.flagged is not None,
+                given.time_spent_sec is not None,
             )
-            spent = (
-                given.time_spent_sec
-                if given.time_spent_sec is not None
-                else (before.time_spent_sec if before else 0)
-            )
-            flagged = (
-                given.flagged if given.flagged is not None else bool(before and before.flagged)
-            )
-            rows.append(
-                ExamAnswer(
-                    session=session,
-                    question_id=given.question_id,
-                    selected_option_ids=selected,
-                    flagged=flagged,
-                    time_spent_sec=max(0, min(spent, limit)),
-                    saved_at=now,
+            fields = tuple(f for f, present in zip(SAVED_FIELDS, sent, strict=True) if present)
+            groups.setdefault(fields, []).append(
+                (
+                    given.question_id,
+                    sorted(set(given.selected_option_ids or ())),
+                    bool(given.flagged),
+                    max(0, min(given.time_spent_sec or 0, limit)),
                 )
             )
-        ExamAnswer.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["session", "question"],
-            update_fields=["selected_option_ids", "flagged", "time_spent_sec", "saved_at"],
-        )
-    return rows
+        stored: dict[int, SavedAnswer] = {}
+        for fields, rows in groups.items():
+            for saved in upsert_answers(
+                session_id=session.id, saved_at=now, given=fields, rows=rows
+            ):
+                stored[saved.question_id] = saved
+    return [stored[given.question_id] for given in answers]
 
 
 def _validate_answers(

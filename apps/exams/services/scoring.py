@@ -7,27 +7,21 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from apps.audit.services import record_event
 from apps.core.exceptions import NotFound
-from apps.exams.models import (
-    ExamAnswer,
-    ExamSession,
-    SessionStatus,
-)
+from apps.exams.models import ExamSession, SessionStatus
 from apps.exams.selectors import (
     expired_open_session_ids,
     grace,
     is_past_deadline,
+    saved_answers,
 )
-from apps.questions.grading import answer_keys, grade
+from apps.exams.services.statements import lock_exam_session, mark_answers, store_result
+from apps.questions.grading import is_selection_correct
 from apps.questions.learning import AnsweredQuestion, publish_answers
-from apps.questions.selectors import (
-    question_categories,
-)
-from apps.taxonomy.models import Category
+from apps.questions.selectors import PaperKey, paper_key
 
 SubmitTrigger = Literal["candidate", "deadline"]
 
@@ -64,10 +58,11 @@ def submit_expired_sessions(*, user: Any = None, limit: int = 500) -> int:
 
 @transaction.atomic
 def _submit(*, session_id: int, user: Any, trigger: SubmitTrigger) -> tuple[ExamSession, bool]:
-    lookup = ExamSession.objects.select_for_update().filter(id=session_id)
-    if user is not None:
-        lookup = lookup.filter(user=user)
-    session = lookup.first()
+    session = None
+    if user is None:
+        session = lock_exam_session(session_id=session_id, user_id=None)
+    elif user.pk is not None:
+        session = lock_exam_session(session_id=session_id, user_id=user.pk)
     if session is None:
         raise NotFound("No such exam session.")
     if not session.is_open:
@@ -80,30 +75,27 @@ def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor
     """Grades the stored answers and writes the result; a constant number of statements
     however many questions the session has."""
     cutoff = session.expires_at + grace()
-    answers = list(ExamAnswer.objects.filter(session=session))
+    answers = saved_answers(session_id=session.id)
+    key = paper_key(question_ids=session.question_ids)
+    category_of = key.category_of
     # Saves are refused after the cutoff; this keeps the rule true even for rows written by
     # any other path.
-    counted = [a for a in answers if a.selected_option_ids and a.saved_at <= cutoff]
-    keys = answer_keys(question_ids=session.question_ids)
-    category_of = question_categories(question_ids=session.question_ids)
-
-    correct_ids: set[int] = set()
+    counted = [
+        a
+        for a in answers
+        if a.selected_option_ids and a.saved_at <= cutoff and a.question_id in category_of
+    ]
+    correct_ids: list[int] = []
     correct_questions: set[int] = set()
     for answer in counted:
-        graded = grade(
-            correct_option_ids=keys.get(answer.question_id, []),
+        if is_selection_correct(
+            correct_option_ids=key.correct_option_ids[answer.question_id],
             selected_option_ids=answer.selected_option_ids,
-        )
-        if graded.is_correct:
-            correct_ids.add(answer.id)
+        ):
+            correct_ids.append(answer.id)
             correct_questions.add(answer.question_id)
-        answer.is_correct = graded.is_correct
-    if correct_ids:
-        ExamAnswer.objects.filter(session=session).update(
-            is_correct=Case(When(id__in=correct_ids, then=Value(True)), default=Value(False))
-        )
-    elif answers:
-        ExamAnswer.objects.filter(session=session).update(is_correct=False)
+    if answers:
+        mark_answers(session_id=session.id, correct_answer_ids=correct_ids)
 
     # A question hard-deleted from the bank during the sitting (possible only while nobody has
     # answered it) is dropped from the paper rather than counted against the candidate.
@@ -127,29 +119,16 @@ def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor
         "answered": session.answered,
         "total": total,
         "time_spent_sec": time_spent_sec,
-        "categories": _category_breakdown(
-            present, category_of, answered_questions, correct_questions
-        ),
+        "categories": _category_breakdown(present, key, answered_questions, correct_questions),
     }
-    session.save(
-        update_fields=[
-            "status",
-            "submitted_at",
-            "auto_submitted",
-            "score_percent",
-            "correct",
-            "answered",
-            "time_spent_sec",
-            "result",
-        ]
-    )
+    store_result(session)
     publish_answers(
         answers=[
             AnsweredQuestion(
                 user_id=session.user_id,
                 question_id=a.question_id,
                 category_id=category_of[a.question_id],
-                is_correct=bool(a.is_correct),
+                is_correct=a.question_id in correct_questions,
                 time_spent_sec=a.time_spent_sec,
                 answered_at=a.saved_at,
                 source="exam",
@@ -180,18 +159,14 @@ def percent(part: int, whole: int) -> int:
 
 
 def _category_breakdown(
-    question_ids: Sequence[int],
-    category_of: dict[int, int],
-    answered: set[int],
-    correct: set[int],
+    question_ids: Sequence[int], key: PaperKey, answered: set[int], correct: set[int]
 ) -> list[dict[str, Any]]:
     tally: dict[int, dict[str, int]] = {}
     for qid in question_ids:
-        counts = tally.setdefault(category_of[qid], {"total": 0, "answered": 0, "correct": 0})
+        counts = tally.setdefault(key.category_of[qid], {"total": 0, "answered": 0, "correct": 0})
         counts["total"] += 1
         counts["answered"] += int(qid in answered)
         counts["correct"] += int(qid in correct)
-    categories = Category.objects.filter(id__in=list(tally)).order_by("order", "name")
     return [
         {
             "category_id": category.id,
@@ -200,5 +175,6 @@ def _category_breakdown(
             **tally[category.id],
             "score_percent": percent(tally[category.id]["correct"], tally[category.id]["total"]),
         }
-        for category in categories.only("id", "name", "slug", "order")
+        for category in key.categories
+        if category.id in tally
     ]
