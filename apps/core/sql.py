@@ -19,7 +19,7 @@ Rules for SQL written this way:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -41,6 +41,33 @@ def adapt(value: Any) -> Any:
     if isinstance(value, date):
         return connection.ops.adapt_datefield_value(value)
     return value
+
+
+def aware(moment: datetime) -> datetime:
+    """A datetime read by hand-written SQL as the ORM would give it: SQLite hands back naive
+    UTC values, PostgreSQL aware ones."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# An id list is one array parameter on PostgreSQL (``= ANY(%s)``), which keeps the statement
+# text fixed whatever the number of ids; SQLite gets an ``IN`` list of that many parameters.
+
+
+def ids_condition(column: str, count: int) -> str:
+    """``column`` is one of ``count`` ids, passed as :func:`ids_params`."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)"
+    return f"{column} IN ({', '.join(['%s'] * count)})" if count else "1 = 0"
+
+
+def ids_params(ids: Sequence[int]) -> list[Any]:
+    return [list(ids)] if connection.vendor == "postgresql" else list(ids)
+
+
+def ids_text_key(count: int) -> int:
+    """What a cached statement built with :func:`ids_condition` depends on besides the
+    vendor: the number of ids, on SQLite only."""
+    return 0 if connection.vendor == "postgresql" else count
 
 
 def columns(model: type[Model], alias: str) -> str:

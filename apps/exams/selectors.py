@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -467,8 +467,7 @@ def last_exam_summary(*, user_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     session_id, submitted_at, exam, score, seconds, answered = row
-    if submitted_at.tzinfo is None:  # SQLite hands back naive UTC, as the ORM would fix
-        submitted_at = submitted_at.replace(tzinfo=UTC)
+    submitted_at = sql.aware(submitted_at)
     return {
         "submitted_at": submitted_at,
         "exam": exam,

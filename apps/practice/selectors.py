@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -274,7 +274,7 @@ def last_practice_summary(
     if isinstance(category_ids, str):  # JSON arrives as text from both backends
         category_ids = json.loads(category_ids)
     return {
-        "at": _aware(last_activity_at or created_at),
+        "at": sql.aware(last_activity_at or created_at),
         "session_id": session_id,
         "score_percent": score_percent(correct=correct, answered=answered) or 0,
         "correct": correct,
@@ -312,11 +312,6 @@ def _category_names(
         .order_by("order", "name")
         .values_list("name", flat=True)
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC datetimes (PostgreSQL aware ones), as the ORM would fix."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- Flags ---------------------------------------------------------------------------------

@@ -91,21 +91,6 @@ def question_categories(*, question_ids: Iterable[int]) -> dict[int, int]:
 # keeps the statement text fixed; SQLite gets an ``IN`` list.
 
 
-def _ids_condition(column: str, count: int) -> str:
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)"
-    return f"{column} IN ({', '.join(['%s'] * count)})"
-
-
-def _ids_params(ids: Sequence[int]) -> list[Any]:
-    return [list(ids)] if connection.vendor == "postgresql" else list(ids)
-
-
-def _size_key(count: int) -> int:
-    """The statement text depends on the number of ids only on SQLite."""
-    return 0 if connection.vendor == "postgresql" else count
-
-
 def _table(model: Any) -> str:
     return sql.quote(str(model._meta.db_table))
 
@@ -117,7 +102,7 @@ def _published_options_sql(vendor: str, count: int) -> str:
     return (
         f"SELECT q.id, o.id FROM {q} q JOIN {c} cat ON cat.id = q.category_id "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
         f"LEFT JOIN {o} o ON o.question_id = q.id "
-        f"WHERE {_ids_condition('q.id', count)} AND q.status = %s AND cat.is_active = %s "
+        f"WHERE {sql.ids_condition('q.id', count)} AND q.status = %s AND cat.is_active = %s "
         f"ORDER BY q.id, o.{order}, o.id"
     )
 
@@ -131,8 +116,8 @@ def published_option_ids(*, question_ids: Sequence[int]) -> dict[int, list[int]]
         return {}
     found: dict[int, list[int]] = {}
     rows = sql.fetch_all(
-        _published_options_sql(connection.vendor, _size_key(len(question_ids))),
-        [*_ids_params(question_ids), QuestionStatus.PUBLISHED, True],
+        _published_options_sql(connection.vendor, sql.ids_text_key(len(question_ids))),
+        [*sql.ids_params(question_ids), QuestionStatus.PUBLISHED, True],
     )
     for question_id, option_id in rows:
         options = found.setdefault(question_id, [])
@@ -170,8 +155,8 @@ def _paper_key_sql(vendor: str, count: int) -> str:
         # The list repeated on the options lets PostgreSQL read them by index (without it, it
         # scans every correct option of the bank).
         f"LEFT JOIN {o} o ON o.question_id = q.id AND o.is_correct = %s "
-        f"AND {_ids_condition('o.question_id', count)} "
-        f"WHERE {_ids_condition('q.id', count)} "
+        f"AND {sql.ids_condition('o.question_id', count)} "
+        f"WHERE {sql.ids_condition('q.id', count)} "
         f"ORDER BY cat.{order}, cat.name, q.id, o.id"
     )
 
@@ -185,8 +170,8 @@ def paper_key(*, question_ids: Sequence[int]) -> PaperKey:
     if not question_ids:
         return PaperKey(category_of, keys, categories)
     rows = sql.fetch_all(
-        _paper_key_sql(connection.vendor, _size_key(len(question_ids))),
-        [True, *_ids_params(question_ids), *_ids_params(question_ids)],
+        _paper_key_sql(connection.vendor, sql.ids_text_key(len(question_ids))),
+        [True, *sql.ids_params(question_ids), *sql.ids_params(question_ids)],
     )
     for question_id, category_id, name, slug, option_id in rows:
         if question_id not in category_of:
@@ -218,11 +203,13 @@ def _display_sql(vendor: str, count: int) -> tuple[str, str, str]:
     order = sql.quote("order")
     return (
         f"SELECT q.id, q.stem, q.type, cat.name FROM {q} q "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        f"JOIN {c} cat ON cat.id = q.category_id WHERE {_ids_condition('q.id', count)}",
+        f"JOIN {c} cat ON cat.id = q.category_id WHERE {sql.ids_condition('q.id', count)}",
         f"SELECT o.question_id, o.id, o.text FROM {o} o "  # noqa: S608  # nosec B608
-        f"WHERE {_ids_condition('o.question_id', count)} ORDER BY o.question_id, o.{order}, o.id",
+        f"WHERE {sql.ids_condition('o.question_id', count)} "
+        f"ORDER BY o.question_id, o.{order}, o.id",
         f"SELECT m.question_id, m.url, m.kind, m.alt_text, m.caption FROM {m} m "  # noqa: S608  # nosec B608
-        f"WHERE {_ids_condition('m.question_id', count)} ORDER BY m.question_id, m.{order}, m.id",
+        f"WHERE {sql.ids_condition('m.question_id', count)} "
+        f"ORDER BY m.question_id, m.{order}, m.id",
     )
 
 
@@ -233,9 +220,9 @@ def display_questions(*, question_ids: Sequence[int]) -> list[DisplayQuestion]:
     if not question_ids:
         return []
     questions_sql, options_sql, media_sql = _display_sql(
-        connection.vendor, _size_key(len(question_ids))
+        connection.vendor, sql.ids_text_key(len(question_ids))
     )
-    params = _ids_params(question_ids)
+    params = sql.ids_params(question_ids)
     options: dict[int, list[tuple[int, str]]] = {}
     for question_id, option_id, text in sql.fetch_all(options_sql, params):
         options.setdefault(question_id, []).append((option_id, text))

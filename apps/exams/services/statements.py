@@ -129,10 +129,7 @@ def upsert_answers(
 
 @lru_cache(maxsize=64)
 def _mark_sql(vendor: str, correct: int) -> str:
-    if vendor == "postgresql":
-        match = "id = ANY(%s)"
-    else:
-        match = f"id IN ({', '.join(['%s'] * correct)})" if correct else "1 = 0"
+    match = sql.ids_condition("id", correct)
     return (
         f"UPDATE {sql.quote(_ANSWERS)} SET is_correct = CASE WHEN {match} THEN %s ELSE %s END "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
         "WHERE session_id = %s"
@@ -142,13 +139,8 @@ def _mark_sql(vendor: str, correct: int) -> str:
 def mark_answers(*, session_id: int, correct_answer_ids: Sequence[int]) -> None:
     """Stores the grading: the listed answers of the session are correct, all others wrong."""
     ids = list(correct_answer_ids)
-    if _postgres():
-        params: list[Any] = [ids, True, False, session_id]
-        text = _mark_sql(connection.vendor, 0)
-    else:
-        params = [*ids, True, False, session_id]
-        text = _mark_sql(connection.vendor, len(ids))
-    sql.execute(text, params)
+    text = _mark_sql(connection.vendor, sql.ids_text_key(len(ids)))
+    sql.execute(text, [*sql.ids_params(ids), True, False, session_id])
 
 
 _RESULT_FIELDS = (
