@@ -18,20 +18,24 @@ left open overnight does not become eight hours of study.
 
 from __future__ import annotations
 
+import functools
+import json
 import random
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
+from apps.core import sql
 from apps.core.exceptions import ValidationFailed
 from apps.practice.exceptions import (
     AlreadyAnswered,
@@ -54,10 +58,10 @@ from apps.practice.models import (
     ReviewCard,
 )
 from apps.practice.selectors import practice_pool, score_percent
-from apps.practice.spaced_repetition import review
+from apps.practice.spaced_repetition import Review, review
 from apps.questions.grading import grade
 from apps.questions.learning import AnsweredQuestion, publish_answers
-from apps.questions.models import AnswerOption, QuestionType
+from apps.questions.models import AnswerOption, Question, QuestionStatus, QuestionType
 from apps.questions.selectors import published_questions
 from apps.taxonomy.models import Category, Subcategory
 
@@ -201,7 +205,7 @@ def create_practice_session(
 
 @dataclass(frozen=True)
 class AnswerFeedback:
-    attempt: PracticeAttempt
+    attempt_id: int
     is_correct: bool
     correct_option_ids: list[int]
     explanation: str | None
@@ -242,101 +246,82 @@ def record_practice_answer(
     """Grades and records one answer, exactly once per question and session.
 
     The session row is locked first, so concurrent answers to one session are serialised: none
-    is lost and none is recorded twice. The attempt, the session's counters and the learning
-    record (via ``publish_answers``; it also keeps the questions' anonymous statistics) change
-    in this one transaction, in a fixed number of statements whatever the history's size. So
-    does the user's review card for the question (:func:`schedule_review`).
+    is lost and none is recorded twice (the attempt's unique constraint decides a race the lock
+    cannot see, see :func:`_write_answer`). The attempt, the session's counters, the user's
+    review card for the question and the learning record (via ``publish_answers``; it also
+    keeps the questions' anonymous statistics) change in this one transaction, in a fixed
+    number of statements whatever the history's size: on PostgreSQL one read, one write of the
+    practice rows, and the learning record's one (two the first time this process records an
+    answer of the user, see ``apps.analytics.services.record_answers``).
+
+    The statements are written out (apps/core/sql.py): answering is the hottest write, and the
+    ORM spent longer building its statements than PostgreSQL spent running them.
 
     ``percent_correct_others`` is how many earlier answers to the question (by anyone) were
     right, before this one; ``None`` when nobody has answered it yet."""
     if time_spent_sec < 0:
         raise ValidationFailed(fields={"time_spent_sec": ["Must not be negative."]})
-    session = (
-        PracticeSession.objects.select_for_update()
-        .filter(user_id=user.pk, id=session_id)
-        .only(
-            "id",
-            "user_id",
-            "question_ids",
-            "config",
-            "category_ids",
-            "completed_at",
-            "answered",
-            "correct",
-        )
-        .first()
-    )
-    if session is None:
+    found = _answer_context(user_id=user.pk, session_id=session_id, question_id=question_id)
+    if found is None:
         raise SessionNotFound()
-    if session.completed_at is not None:
+    if found.completed:
         raise SessionCompleted()
-    if question_id not in session.question_ids:
+    if question_id not in found.question_ids:
         raise QuestionNotInSession(fields={"question_id": ["Not a question of this session."]})
-    # Whether the session already holds an answer to the question is read with the question
-    # (the session row is locked, so the answer cannot appear in between).
-    question = (
-        published_questions()
-        .filter(pk=question_id)
-        .annotate(
-            already_answered=Exists(
-                PracticeAttempt.objects.filter(session_id=session.pk, question_id=OuterRef("pk"))
-            )
-        )
-        .values(
-            "type",
-            "version",
-            "category_id",
-            "explanation",
-            "times_answered",
-            "times_correct",
-            "already_answered",
-        )
-        .first()
-    )
-    if question is None:
+    if found.question_type is None:
         raise QuestionUnavailable()
-    if question["already_answered"]:
+    if found.already_answered:
         raise AlreadyAnswered()
     selected = sorted(set(selected_option_ids))
     if len(selected) > MAX_SELECTED_OPTIONS:
         raise ValidationFailed(fields={"selected_option_ids": ["Too many options selected."]})
-    # One read gives both the question's options (to validate the selection) and its answer
-    # key, the same rows ``answer_keys`` reads.
-    options = list(
-        AnswerOption.objects.filter(question_id=question_id).values_list("id", "is_correct")
+    _validate_selection(
+        question_type=found.question_type,
+        option_ids={oid for oid, _ in found.options},
+        selected=selected,
     )
-    option_ids = {oid for oid, _ in options}
-    _validate_selection(question_type=question["type"], option_ids=option_ids, selected=selected)
 
     result = grade(
-        correct_option_ids=sorted(oid for oid, is_correct in options if is_correct),
+        correct_option_ids=[oid for oid, is_correct in found.options if is_correct],
         selected_option_ids=selected,
     )
     now = answered_at or timezone.now()
     counted = min(time_spent_sec, max_counted_time_sec())
-    category_id = question["category_id"]
-    attempt = PracticeAttempt.objects.create(
-        session_id=session.pk,
+    category_id = found.category_id
+    reviewed = review(
+        state=found.card_state or None,
+        card_id=question_id,
+        is_correct=result.is_correct,
+        at=now,
+    )
+    written = _write_answer(
+        user_id=user.pk,
+        session_id=session_id,
         question_id=question_id,
         category_id=category_id,
-        selected_option_ids=selected,
+        selected=selected,
         is_correct=result.is_correct,
-        question_version=question["version"],
+        question_version=found.question_version,
         time_spent_sec=time_spent_sec,
         counted_time_sec=counted,
-        answered_at=now,
+        at=now,
+        # The row is locked, so the category list computed here cannot race.
+        category_ids=(
+            found.category_ids
+            if category_id in found.category_ids
+            else [*found.category_ids, category_id]
+        ),
+        reviewed=reviewed,
+        card_reps=found.card_reps,
     )
-    # The row is locked, so the category list computed here cannot race; the counters use F()
-    # all the same, so that they stay right even if a writer ever forgets the lock.
-    update: dict[str, object] = {
-        "answered": F("answered") + 1,
-        "correct": F("correct") + (1 if result.is_correct else 0),
-        "time_spent_sec": F("time_spent_sec") + counted,
-        "last_activity_at": now,
-    }
-    if category_id not in session.category_ids:
-        update["category_ids"] = [*session.category_ids, category_id]
-    PracticeSession.objects.filter(pk=session.pk).update(**update)
+    if written is None:
+        raise AlreadyAnswered()
+    if not written.card_reviewed:
+        # The card changed since it was read (a first answer to the question at the same
+        # moment in another of the user's sessions): review it again under its row lock.
+        schedule_review(
+            user_id=user.pk, question_id=question_id, is_correct=result.is_correct, at=now
+        )
     publish_answers(
         answers=[
             AnsweredQuestion(
@@ -347,32 +332,260 @@ def record_practice_answer(
                 time_spent_sec=time_spent_sec,
                 answered_at=now,
                 source="practice",
-                source_id=session.pk,
+                source_id=session_id,
             )
         ]
     )
-    schedule_review(user_id=user.pk, question_id=question_id, is_correct=result.is_correct, at=now)
-    times_answered, times_correct = question["times_answered"], question["times_correct"]
     return AnswerFeedback(
-        attempt=attempt,
+        attempt_id=written.attempt_id,
         is_correct=result.is_correct,
         correct_option_ids=result.correct_option_ids,
-        explanation=question["explanation"] if session.include_explanations else None,
-        percent_correct_others=score_percent(correct=times_correct, answered=times_answered),
-        session_answered=session.answered + 1,
-        session_correct=session.correct + (1 if result.is_correct else 0),
-        session_question_count=session.question_count,
+        explanation=found.explanation if found.include_explanations else None,
+        percent_correct_others=score_percent(
+            correct=found.times_correct, answered=found.times_answered
+        ),
+        session_answered=written.session_answered,
+        session_correct=written.session_correct,
+        session_question_count=len(found.question_ids),
+    )
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as read by a plain cursor: text on both databases (Django registers no
+    JSON decoding with psycopg; the field's ``from_db_value`` would do this)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class _AnswerContext:
+    """What answering needs, read by one statement: the locked session, the question (``None``
+    fields when it is not published), its options with the key, and the user's review card."""
+
+    question_ids: list[int]
+    include_explanations: bool
+    category_ids: list[int]
+    completed: bool
+    question_type: str | None
+    question_version: int
+    category_id: int
+    explanation: str
+    times_answered: int
+    times_correct: int
+    already_answered: bool
+    options: list[tuple[int, bool]]
+    card_state: dict[str, Any] | None
+    card_reps: int | None  # None: no card yet
+
+
+def _answer_context(*, user_id: int, session_id: int, question_id: int) -> _AnswerContext | None:
+    """The user's session (row-locked until the end of the transaction) with the question,
+    whether the session already holds an answer to it, its options and the user's card, in one
+    statement (one row per option); ``None`` when the session is not the user's.
+
+    Whether the question is already answered is only as fresh as the statement's snapshot, which
+    PostgreSQL takes before waiting for the session lock: it turns away the common double
+    submission early, and :func:`_write_answer` decides the rest."""
+    rows = sql.fetch_all(
+        _answer_context_sql(connection.vendor),
+        [
+            *(session_id, question_id),  # already answered
+            *(question_id, QuestionStatus.PUBLISHED, True),  # the question
+            question_id,  # its options
+            *(user_id, question_id),  # the card
+            *(session_id, user_id),  # the session
+        ],
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    config = _json(first[1]) or {}
+    card_state, card_reps = first[13], first[14]
+    return _AnswerContext(
+        question_ids=_json(first[0]),
+        include_explanations=bool(config.get("include_explanations", True)),
+        category_ids=_json(first[2]),
+        completed=first[3] is not None,
+        question_type=first[4],
+        question_version=first[5],
+        category_id=first[6],
+        explanation=first[7],
+        times_answered=first[8],
+        times_correct=first[9],
+        already_answered=bool(first[10]),
+        options=[(row[11], bool(row[12])) for row in rows if row[11] is not None],
+        card_state=_json(card_state) if card_reps is not None else None,
+        card_reps=card_reps,
+    )
+
+
+@functools.cache
+def _answer_context_sql(vendor: str) -> str:
+    session, attempt = _table(PracticeSession), _table(PracticeAttempt)
+    question, option, card = _table(Question), _table(AnswerOption), _table(ReviewCard)
+    category = _table(Category)
+    # SQLite has no row locks (a writing transaction holds the whole database).
+    lock = " FOR UPDATE OF s" if vendor == "postgresql" else ""
+    # Every table is matched on the parameters rather than on the other tables' columns: the
+    # result is the same, and PostgreSQL plans it in half the time (fewer join orders).
+    # The question is readable when published in an active category: the rule of
+    # ``QuestionQuerySet.published``, written out (tests/practice pins the two together).
+    return (
+        "SELECT s.question_ids, s.config, s.category_ids, s.completed_at, "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        "q.type, q.version, q.category_id, q.explanation, q.times_answered, q.times_correct, "
+        f"EXISTS (SELECT 1 FROM {attempt} a WHERE a.session_id = %s AND a.question_id = %s), "
+        "o.id, o.is_correct, c.state, c.reps "
+        f"FROM {session} s "
+        f"LEFT JOIN {question} q ON q.id = %s AND q.status = %s "
+        f"AND (SELECT k.is_active FROM {category} k WHERE k.id = q.category_id) = %s "
+        f"LEFT JOIN {option} o ON o.question_id = %s AND q.id IS NOT NULL "
+        f"LEFT JOIN {card} c ON c.user_id = %s AND c.question_id = %s "
+        f"WHERE s.id = %s AND s.user_id = %s{lock}"
+    )
+
+
+def _table(model: type[Model]) -> str:
+    return sql.quote(model._meta.db_table)
+
+
+@dataclass(frozen=True)
+class _Written:
+    attempt_id: int
+    session_answered: int
+    session_correct: int
+    card_reviewed: bool
+
+
+def _write_answer(
+    *,
+    user_id: int,
+    session_id: int,
+    question_id: int,
+    category_id: int,
+    selected: list[int],
+    is_correct: bool,
+    question_version: int,
+    time_spent_sec: int,
+    counted_time_sec: int,
+    at: datetime,
+    category_ids: list[int],
+    reviewed: Review,
+    card_reps: int | None,
+) -> _Written | None:
+    """Inserts the attempt, adds it to the session's counters and stores the reviewed card; on
+    PostgreSQL in one statement. ``None`` (and nothing written) when the session already holds
+    an answer to the question: the attempt's unique constraint, not the earlier read, decides.
+
+    The card is written only if it is still as read (``card_reps``; ``None``: no card yet), a
+    compare-and-set that needs no row lock; ``card_reviewed`` is false when it was not."""
+    attempt = [
+        session_id,
+        question_id,
+        category_id,
+        json.dumps(selected),
+        is_correct,
+        question_version,
+        time_spent_sec,
+        counted_time_sec,
+        at,
+    ]
+    counters = [int(is_correct), counted_time_sec, at, json.dumps(category_ids), session_id]
+    card = [
+        user_id,
+        question_id,
+        json.dumps(reviewed.state),
+        reviewed.due,
+        reviewed.last_review_at,
+        at,
+        int(reviewed.lapsed),
+        -1 if card_reps is None else card_reps,  # reps are never negative: no existing card
+    ]
+    if connection.vendor == "postgresql":
+        row = sql.fetch_one(_write_answer_sql(), [*attempt, *counters, *card])
+        assert row is not None  # nosec B101 # a statement of scalar subqueries gives one row
+        attempt_id, answered, correct, cards = row
+        if attempt_id is None:
+            return None
+        return _Written(attempt_id, answered, correct, card_reviewed=cards > 0)
+    insert_attempt, update_session, upsert_card = _write_answer_statements(connection.vendor)
+    inserted = sql.fetch_one(insert_attempt, attempt)
+    if inserted is None:
+        return None
+    counts = sql.fetch_one(update_session, counters)
+    assert counts is not None  # nosec B101 # the session row is the caller's, and locked
+    return _Written(
+        inserted[0],
+        counts[0],
+        counts[1],
+        card_reviewed=sql.fetch_one(upsert_card, card) is not None,
+    )
+
+
+@functools.cache
+def _write_answer_statements(vendor: str) -> tuple[str, str, str]:
+    """The three writes of an answer. PostgreSQL runs them as one statement
+    (:func:`_write_answer_sql`), where the session and the card change only if the attempt was
+    inserted; elsewhere they run one by one and the caller stops after a refused attempt."""
+    pg = vendor == "postgresql"
+    json_param = "%s::jsonb" if pg else "%s"
+    after_attempt = " AND EXISTS (SELECT 1 FROM new_attempt)" if pg else ""
+    card_values = f"%s, %s, {json_param}, %s, %s, 1, 0, %s"
+    card_source = (
+        f"SELECT {card_values} WHERE EXISTS (SELECT 1 FROM new_attempt)"  # noqa: S608  # nosec B608
+        if pg
+        else f"VALUES ({card_values})"
+    )
+    attempt_columns = ", ".join(
+        sql.quote(c)
+        for c in (
+            "session_id",
+            "question_id",
+            "category_id",
+            "selected_option_ids",
+            "is_correct",
+            "question_version",
+            "time_spent_sec",
+            "counted_time_sec",
+            "answered_at",
+        )
+    )
+    insert_attempt = (
+        f"INSERT INTO {_table(PracticeAttempt)} ({attempt_columns}) "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        f"VALUES (%s, %s, %s, {json_param}, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (session_id, question_id) DO NOTHING RETURNING id"
+    )
+    update_session = (
+        f"UPDATE {_table(PracticeSession)} SET answered = answered + 1, "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+        "correct = correct + %s, time_spent_sec = time_spent_sec + %s, last_activity_at = %s, "
+        f"category_ids = {json_param} WHERE id = %s{after_attempt} RETURNING answered, correct"
+    )
+    upsert_card = (
+        f"INSERT INTO {_table(ReviewCard)} AS c "  # nosec B608 # names from _meta, values are parameters
+        "(user_id, question_id, state, due, last_review_at, reps, lapses, created_at) "
+        f"{card_source} "
+        "ON CONFLICT (user_id, question_id) DO UPDATE SET state = excluded.state, "
+        "due = excluded.due, last_review_at = excluded.last_review_at, reps = c.reps + 1, "
+        "lapses = c.lapses + %s WHERE c.reps = %s RETURNING id"
+    )
+    return insert_attempt, update_session, upsert_card
+
+
+@functools.cache
+def _write_answer_sql() -> str:
+    insert_attempt, update_session, upsert_card = _write_answer_statements("postgresql")
+    return (
+        f"WITH new_attempt AS ({insert_attempt}), counters AS ({update_session}), "  # noqa: S608  # nosec B608
+        f"card AS ({upsert_card}) "
+        "SELECT (SELECT id FROM new_attempt), (SELECT answered FROM counters), "
+        "(SELECT correct FROM counters), (SELECT count(*) FROM card)"
     )
 
 
 def schedule_review(*, user_id: int, question_id: int, is_correct: bool, at: datetime) -> None:
-    """Reviews the user's card for the question (creating it on the first answer): right is
-    FSRS's Good, wrong is Again. Two statements: the card is read under a row lock, then
-    updated or inserted. Call it inside the answering transaction.
+    """Reviews the user's card for the question (creating it on the first answer) under its
+    row lock: right is FSRS's Good, wrong is Again. Call it inside the answering transaction.
 
-    Two first answers to one question at the same instant (two sessions of one user) both
-    compute a new card; the insert then keeps the later one instead of failing the answer, so
-    the card counts one review where there were two."""
+    Answering reviews the card it read without a lock (compare-and-set on ``reps``) and comes
+    here only when that lost a race, so concurrent answers each count one review."""
     card = (
         ReviewCard.objects.select_for_update()
         .filter(user_id=user_id, question_id=question_id)

@@ -158,6 +158,31 @@ def test_the_review_takes_any_timezone_and_stores_utc(bank: Bank) -> None:
     assert reviewed.state["due"].endswith("+00:00")
 
 
+def test_a_card_reviewed_between_the_read_and_the_write_is_reviewed_again_under_its_lock(
+    user: User, bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answering reads the card without a lock and writes it only if it is still as read; when
+    another answer reviewed it in between (another of the user's sessions), the review is made
+    again on the card as it now is, so both count."""
+    qid = bank.anatomy_questions[0].pk
+    answer_at(user, T0, [(qid, True)])
+    read = services._answer_context
+
+    def read_then_another_session_reviews(**kwargs: Any) -> Any:
+        found = read(**kwargs)
+        card = card_of(user, qid)
+        ReviewCard.objects.filter(pk=card.pk).update(reps=card.reps + 1)
+        return found
+
+    monkeypatch.setattr(services, "_answer_context", read_then_another_session_reviews)
+    later = T0 + timedelta(days=30)
+    answer_at(user, later, [(qid, False)])
+    card = card_of(user, qid)
+    assert card.reps == 3  # the first answer, the one in between, this one
+    assert card.last_review_at == later
+    assert card.due == Card.from_dict(card.state).due
+
+
 # --- The due mode --------------------------------------------------------------------------
 
 

@@ -15,11 +15,12 @@ Staff writes are recorded in the audit trail with before and after values.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, ProtectedError
 
 from apps.audit.services import record_event
@@ -429,8 +430,9 @@ def set_status_bulk(*, question_ids: Iterable[int], status: str, actor: Any) -> 
 
 def record_question_stats(*, counts: Mapping[int, tuple[int, int]]) -> None:
     """Adds ``{question_id: (answered, correct)}`` to the questions' anonymous statistics with
-    atomic ``F()`` increments (safe under concurrency). Called by the learning record, inside
-    its transaction (no savepoint of its own: a failure aborts the whole recording)."""
+    atomic increments (safe under concurrency). Called inside the caller's transaction (no
+    savepoint of its own: a failure aborts the whole recording). The learning record adds its
+    answers' counts with :func:`question_stats_sql` instead, inside its own statement."""
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for question_id, (answered, correct) in counts.items():
         if answered < 0 or correct < 0 or correct > answered:
@@ -439,6 +441,11 @@ def record_question_stats(*, counts: Mapping[int, tuple[int, int]]) -> None:
             groups[(answered, correct)].append(question_id)
     all_ids = sorted(i for ids in groups.values() for i in ids)
     if not all_ids:
+        return
+    if connection.vendor == "postgresql":
+        rows = [(i, *counts[i]) for i in all_ids]
+        with connection.cursor() as cursor:
+            cursor.execute(_record_question_stats_sql(), [list(c) for c in zip(*rows, strict=True)])
         return
     with transaction.atomic(savepoint=False):
         if len(all_ids) > 1:
@@ -455,3 +462,39 @@ def record_question_stats(*, counts: Mapping[int, tuple[int, int]]) -> None:
                 times_answered=F("times_answered") + answered,
                 times_correct=F("times_correct") + correct,
             )
+
+
+@functools.cache
+def _record_question_stats_sql() -> str:
+    return (
+        "WITH question_counts (question_id, answered, correct) AS "  # noqa: S608  # nosec B608
+        "(SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::integer[])), "
+        f"{question_stats_sql(counts='question_counts')} SELECT 1"
+    )
+
+
+@functools.cache
+def question_stats_sql(*, counts: str, ordered_locks: bool = True) -> str:
+    """PostgreSQL: adding to the questions' statistics, as items of a ``WITH`` for a larger
+    data-modifying statement (the learning record writes an answer's facts, its aggregates and
+    these statistics in one statement). ``counts`` names a relation of that statement with the
+    columns ``question_id`` (unique), ``answered`` and ``correct``, which must be possible
+    counts (``0 <= correct <= answered``). Each increment applies to the latest committed row,
+    as an ``F()`` update does.
+
+    ``ordered_locks``: the rows are locked in id order before any is updated (the update only
+    reaches a row through its lock), so concurrent batches cannot deadlock. A relation of one
+    row needs no such step: its update takes the one lock there is to take."""
+    table = connection.ops.quote_name(Question._meta.db_table)
+    update = (
+        f"UPDATE {table} AS q SET times_answered = q.times_answered + c.answered, "  # noqa: S608  # nosec B608 # names from _meta and the caller's own relation
+        f"times_correct = q.times_correct + c.correct FROM {counts} c"
+    )
+    if not ordered_locks:
+        return f"question_stats AS ({update} WHERE q.id = c.question_id)"
+    return (
+        f"question_lock AS (SELECT id FROM {table} "  # noqa: S608  # nosec B608 # names from _meta and the caller's own relation
+        f"WHERE id IN (SELECT question_id FROM {counts}) ORDER BY id FOR UPDATE), "
+        f"question_stats AS ({update} JOIN question_lock l ON l.id = c.question_id "
+        "WHERE q.id = c.question_id)"
+    )
