@@ -33,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from psycopg import ClientCursor
 
 from apps.accounts.models import User
 from apps.analytics.services import recompute_aggregates
@@ -128,14 +129,22 @@ def dataset_exists() -> bool:
     )
 
 
+def _cursor() -> ClientCursor[Any]:
+    """A cursor that binds parameters on the client: the generator's statements pass untyped
+    values in select lists (``SELECT %(hash)s, ...``), which server-side binding (the
+    application's setting, config/settings/base.py) cannot type."""
+    connection.ensure_connection()
+    return ClientCursor(connection.connection)
+
+
 def _sql(statement: str, params: Sequence[Any] | dict[str, Any] | None = None) -> int:
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
 
 
 def _scalar(statement: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
     return row[0] if row else None
@@ -565,7 +574,7 @@ def _build_exam_template() -> int:
 
 
 def _rows(statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(statement, params)
         return [tuple(row) for row in cursor.fetchall()]
 

@@ -828,9 +828,21 @@ class MixedLoad:
 
     def ensure_learners(self, count: int) -> None:
         while len(self.learners) < count:
-            self.learners.append(
-                Learner(self.port, user_email(self.first_user + len(self.learners)))
-            )
+            learner = Learner(self.port, user_email(self.first_user + len(self.learners)))
+            self.refill_practice(learner)  # untimed, so that the steps do not pay for it
+            self._expect(learner, "GET", f"{API}/dashboard", None, (200,))  # as a returning user
+            self.learners.append(learner)
+
+    def refill_practice(self, learner: Learner) -> None:
+        """A new practice session of 100 questions for the learner (untimed)."""
+        body = {"question_count": 100}
+        session = json.loads(
+            self._expect(learner, "POST", f"{API}/practice/sessions", body, (201,))
+        )
+        path = f"{API}/practice/sessions/{session['id']}/questions"
+        learner.add_practice(
+            session["id"], json.loads(self._expect(learner, "GET", path, None, (200,)))
+        )
 
     def prepare_exams(self, count: int) -> list[Learner]:
         """``count`` learners with an exam ready to submit (untimed)."""
@@ -943,6 +955,7 @@ def mixed_step(
     rng = random.Random(seed)
     ops = rng.choices([name for name, _ in MIX], weights=[w for _, w in MIX], k=total)
     submitters = iter(load.prepare_exams(ops.count("submit")))  # untimed, before the step
+    log(f"  {rate:>6.0f} ops/s: {len(load.learners)} learners ready, step of {seconds:.0f} s")
     plan = [(op, next(submitters) if op == "submit" else rng.choice(load.learners)) for op in ops]
     samples: list[Sample] = []
     lock = threading.Lock()
@@ -1007,6 +1020,10 @@ def mixed_step(
 
 def mixed_load(args: argparse.Namespace, port: int, template_id: int) -> dict[str, Any]:
     load = MixedLoad(port, template_id, args.seed, first_user=10, learners=args.learners)
+    # Warm-up, not recorded: the worker's first requests import and fill its caches, and every
+    # learner's first dashboard is a miss.
+    warm = mixed_step(load, args.connections, min(args.rates), min(5.0, args.step_seconds), 0)
+    log(f"  warm-up at {min(args.rates):.0f} ops/s: {warm['requests']} requests (not counted)")
     steps = []
     knee: dict[str, Any] | None = None
     for rate in args.rates:
@@ -1433,7 +1450,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--submits", type=int, default=20, help="measured exam submits")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="sync workers, all on the server's one core (two: one computes while the other "
+        "waits on PostgreSQL)",
+    )
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--threads", type=int, default=1, help="gthread only")
     parser.add_argument("--server-cpu", type=int, default=1)
@@ -1444,7 +1467,7 @@ def main() -> int:
     parser.add_argument(
         "--learners",
         type=int,
-        default=32,
+        default=96,
         help="learners of the mixed load (more are logged in when a step's submits need them)",
     )
     parser.add_argument(
