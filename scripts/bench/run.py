@@ -1473,7 +1473,7 @@ def main() -> int:
     parser.add_argument(
         "--rates",
         type=lambda s: [float(x) for x in s.split(",")],
-        default=[5, 10, 20, 40, 60, 80, 100, 150, 200, 300],
+        default=[5, 10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 250, 300],
         help="mixed-load steps, operations per second",
     )
     parser.add_argument("--step-seconds", type=float, default=8.0)
