@@ -13,22 +13,8 @@ from typing import Any
 
 from django.db import connection
 
-
-def _quote(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _adapt(value: Any) -> Any:
-    """SQLite needs Django's own text form of dates and datetimes; psycopg adapts natively."""
-    if connection.vendor == "postgresql":
-        return value
-    from datetime import date, datetime
-
-    if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    if isinstance(value, date):
-        return connection.ops.adapt_datefield_value(value)
-    return value
+from apps.core.sql import adapt as _adapt
+from apps.core.sql import quote as _quote
 
 
 def _rows_source(
