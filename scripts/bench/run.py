@@ -591,8 +591,8 @@ class CpuMeter:
 
 
 class Profiler:
-    """``--profile``: py-spy samples the gunicorn worker while each figure is measured and
-    writes collapsed stacks (``<figure>.txt``, for flamegraph tools or grep) per figure."""
+    """``--profile``: py-spy samples every gunicorn worker while each figure is measured and
+    writes collapsed stacks (``<figure>-worker<n>.txt``, for flamegraph tools or grep)."""
 
     def __init__(self, server: Server | None, directory: Path):
         self.server = server
@@ -605,30 +605,36 @@ class Profiler:
             yield
             return
         slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
-        out = self.directory / f"{slug}.txt"
-        command = [
-            self.py_spy,
-            "record",
-            "--pid",
-            str(self.server.worker_pids[0]),
-            "--rate",
-            "250",
-            "--format",
-            "raw",
-            "--nonblocking",
-            "--output",
-            str(out),
-        ]
-        spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spies = []
+        for index, pid in enumerate(self.server.worker_pids):  # every worker, a file each
+            out = self.directory / f"{slug}-worker{index + 1}.txt"
+            command = [
+                self.py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(out),
+            ]
+            spies.append(
+                subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
         time.sleep(0.5)
         try:
             yield
         finally:
-            spy.send_signal(signal.SIGINT)
-            try:
-                spy.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                spy.kill()
+            for spy in spies:
+                spy.send_signal(signal.SIGINT)
+            for spy in spies:
+                try:
+                    spy.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    spy.kill()
 
 
 # --- The single-connection figures --------------------------------------------------------------
