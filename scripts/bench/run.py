@@ -1460,11 +1460,16 @@ def main() -> int:
         "--workers",
         type=int,
         default=2,
-        help="sync workers, all on the server's one core (two: one computes while the other "
-        "waits on PostgreSQL)",
+        help="workers, all on the server's one core (two: one computes while the other waits "
+        "on PostgreSQL)",
     )
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=1, help="gthread only")
+    parser.add_argument(
+        "--worker-class",
+        default="gthread",
+        choices=["sync", "gthread"],
+        help="gthread (as the Dockerfile serves: keep-alive connections) or sync",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="gthread only")
     parser.add_argument("--server-cpu", type=int, default=1)
     parser.add_argument("--client-cpu", type=int, default=0)
     parser.add_argument("--no-pin", action="store_true")
