@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -29,10 +27,10 @@ from apps.exams.api.serializers import (
     StartExamSessionSerializer,
     answer_input,
     plain_batch,
+    saved_answers_body,
 )
 from apps.exams.exceptions import ExamNotSubmitted
 from apps.exams.selectors import (
-    SavedAnswer,
     active_exam_templates,
     exam_history,
     exam_paper,
@@ -174,47 +172,13 @@ class ExamAttemptsView(APIView):
                 batch.is_valid(raise_exception=True)
                 answers = [answer_input(a) for a in batch.validated_data["attempts"]]
             saved = save_exam_answers(user=request.user, session_id=session_id, answers=answers)
-            return Response({"attempts": saved_answers_data(saved)})
+            return Response({"attempts": saved_answers_body(saved)})
         single = ExamAttemptInputSerializer(data=request.data)
         single.is_valid(raise_exception=True)
         saved = save_exam_answers(
             user=request.user, session_id=session_id, answers=[single.to_answer()], field_prefix=""
         )
-        return Response(ExamSavedAnswerSerializer(_saved(saved[0])).data)
-
-
-def _saved(answer: Any) -> dict[str, Any]:
-    return {
-        "question_id": answer.question_id,
-        "selected_option_ids": answer.selected_option_ids,
-        "flagged": answer.flagged,
-        "time_spent_sec": answer.time_spent_sec,
-        "saved_at": answer.saved_at,
-    }
-
-
-def saved_answers_data(saved: list[SavedAnswer]) -> list[dict[str, Any]]:
-    """``ExamSavedAttemptsSerializer``'s ``attempts`` for a batch, built directly (a batch is
-    up to 500 answers, all saved at the same instant): the same values, without a serializer
-    per answer."""
-    formatted: dict[Any, Any] = {}
-    rows = []
-    for answer in saved:
-        if answer.saved_at not in formatted:
-            formatted[answer.saved_at] = _SAVED_AT.to_representation(answer.saved_at)
-        rows.append(
-            {
-                "question_id": answer.question_id,
-                "selected_option_ids": list(answer.selected_option_ids),
-                "flagged": answer.flagged,
-                "time_spent_sec": answer.time_spent_sec,
-                "saved_at": formatted[answer.saved_at],
-            }
-        )
-    return rows
-
-
-_SAVED_AT = serializers.DateTimeField()
+        return Response(saved_answers_body(saved)[0])
 
 
 class ExamSubmitView(APIView):
