@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 import pytest
 from django.db import connection
 from django.db.backends.postgresql.base import DatabaseWrapper as DjangoPostgres
+
+from tests.side_connection import side_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,15 +39,7 @@ def _new_request() -> None:
 
 
 def _terminate(pid: int) -> None:
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=int(settings["PORT"] or 5432),
-        user=settings["USER"] or "postgres",
-        password=settings["PASSWORD"] or None,
-        dbname=settings["NAME"],
-        autocommit=True,
-    ) as other:
+    with side_connection() as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
         for _ in range(200):  # until the backend has gone (it sends its FATAL first)
             (alive,) = other.execute(

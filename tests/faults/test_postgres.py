@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
@@ -24,6 +23,7 @@ from apps.accounts.models import User
 from tests.conftest import client_for
 from tests.faults.processes import AppServer, PrivatePostgres, Reply, postgres_binaries_missing
 from tests.reliability_report import record, trial
+from tests.side_connection import side_connection
 
 pytestmark = pytest.mark.faults
 
@@ -193,15 +193,7 @@ def test_a_connection_killed_under_a_request_is_a_json_503_then_recovers(user: U
     assert client.get("/api/v1/me").status_code == 200
     assert connection.connection is not None
     pid = connection.connection.info.backend_pid
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"] or "127.0.0.1",
-        port=int(settings_dict["PORT"] or 5432),
-        user=settings_dict["USER"] or "postgres",
-        password=settings_dict["PASSWORD"] or None,
-        dbname=settings_dict["NAME"],
-        autocommit=True,
-    ) as other:
+    with side_connection() as other:
         (killed,) = other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone() or (False,)
     assert killed
 
