@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Field, Lookup
+from django.db.models import Field, ForeignObject, Lookup
 
 
 @Field.register_lookup
@@ -23,3 +23,8 @@ class AnyLookup(Lookup):  # type: ignore[type-arg]
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+# Relations look their lookups up on ``ForeignObject`` only (not ``Field``), so a foreign key
+# (``question_id__any=ids``) needs its own registration.
+ForeignObject.register_lookup(AnyLookup)
