@@ -1,8 +1,9 @@
 """Settings shared by every environment. Everything that varies comes from the environment.
 
-With no environment at all the project runs on an embedded default: a SQLite file, the
-local-memory cache and Celery tasks executed inline. ``DATABASE_URL`` switches to PostgreSQL and
-``REDIS_URL`` to Redis (cache and Celery broker).
+PostgreSQL is the only database engine: in development an embedded server from a PyPI wheel
+(``config/embedded.py``, started by ``config.settings.local`` when ``DATABASE_URL`` is unset),
+in tests and production a real one named by ``DATABASE_URL``. ``REDIS_URL`` names Redis (cache,
+throttles, Celery broker); without it the cache is local memory and tasks run inline.
 """
 
 from __future__ import annotations
@@ -105,27 +106,27 @@ TEMPLATES = [
 
 # --- Database ------------------------------------------------------------------------------
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/openmrcs"),
 }
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # Django's PostgreSQL backend with a health check that costs no round trip while the
-    # connection is quiet (apps/core/postgres/base.py).
-    DATABASES["default"]["ENGINE"] = "apps.core.postgres"
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
-    # Server-side parameter binding, and statements a connection has run 5 times kept prepared
-    # on the server: the hot statements then skip PostgreSQL's parse and plan (measured in
-    # docs/benchmark.md). Turn off behind a transaction-mode pooler (PgBouncer before 1.21),
-    # which cannot follow prepared statements across server connections.
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
-        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
+if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    raise environ.ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database")
+# Django's PostgreSQL backend with a health check that costs no round trip while the connection
+# is quiet (apps/core/postgres/base.py).
+DATABASES["default"]["ENGINE"] = "apps.core.postgres"
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+# Server-side parameter binding, and statements a connection has run 5 times kept prepared on
+# the server: the hot statements then skip PostgreSQL's parse and plan (measured in
+# docs/benchmark.md). Turn off behind a transaction-mode pooler (PgBouncer before 1.21), which
+# cannot follow prepared statements across server connections.
+if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-USING_POSTGRES = DATABASES["default"]["ENGINE"] == "apps.core.postgres"
 
 # --- Cache (Redis if configured; failures degrade to a miss, never a 500) -----------------------
 REDIS_URL = env("REDIS_URL", default="")

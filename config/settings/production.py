@@ -1,10 +1,14 @@
 """Production: secrets and hosts must come from the environment; HTTPS everywhere."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+if not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured("DATABASE_URL is required in production")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 SEED_PRINT_CREDENTIALS = False
 ADMIN_REQUIRE_OTP = True  # never switched off in production

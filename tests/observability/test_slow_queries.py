@@ -143,6 +143,11 @@ def test_on_in_development_settings_only() -> None:
         print(json.dumps([base.SLOW_QUERY_MS, local.SLOW_QUERY_MS]))
         """
     )
-    result = run_python(code, DATABASE_URL="sqlite:////tmp/obs-settings.sqlite3")
+    # Named servers, so the development settings start nothing embedded (nothing connects).
+    result = run_python(
+        code,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/openmrcs",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [None, 100]
