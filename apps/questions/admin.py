@@ -3,7 +3,7 @@ candidate preview, bulk publish/retire, and the import upload. Every change is a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.accounts.models import User
 from apps.cms.admin_audit import AuditedAdminMixin, EditorAccessMixin
 from apps.cms.richtext import sanitize_html
 from apps.core.exceptions import DomainError
@@ -30,6 +31,11 @@ from apps.questions.models import (
 )
 from apps.questions.normalisation import stem_fingerprint
 from apps.questions.services.questions import category_counts_changed
+
+
+def _actor(request: HttpRequest) -> User:
+    """The editor behind an admin request (the admin site only serves logged-in staff)."""
+    return cast(User, request.user)
 
 
 class AnswerOptionFormSet(BaseInlineFormSet):
@@ -204,8 +210,8 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
-        obj.updated_by = request.user  # type: ignore[assignment]
+            obj.created_by = _actor(request)
+        obj.updated_by = _actor(request)
         super().save_model(request, obj, form, change)
         category_counts_changed()  # its status or category may have changed
 
@@ -227,7 +233,7 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Question) -> None:
         # The service audits, and retires instead of deleting once the question was answered.
-        outcome = services.delete_question(question=obj, actor=request.user)
+        outcome = services.delete_question(question=obj, actor=_actor(request))
         if outcome == "retired":
             messages.warning(
                 request, f"Question #{obj.pk} has been answered, so it was retired, not deleted."
@@ -237,7 +243,7 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def publish_selected(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         n = services.set_status_bulk(
-            question_ids=ids, status=QuestionStatus.PUBLISHED, actor=request.user
+            question_ids=ids, status=QuestionStatus.PUBLISHED, actor=_actor(request)
         )
         self.message_user(request, f"{n} question(s) published.", messages.SUCCESS)
 
@@ -245,7 +251,7 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def retire_selected(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         n = services.set_status_bulk(
-            question_ids=ids, status=QuestionStatus.RETIRED, actor=request.user
+            question_ids=ids, status=QuestionStatus.RETIRED, actor=_actor(request)
         )
         self.message_user(request, f"{n} question(s) retired.", messages.SUCCESS)
 
@@ -327,7 +333,7 @@ class ImportJobAdmin(EditorAccessMixin, admin.ModelAdmin):
             try:
                 services.ensure_import_size(size=upload.size or 0)
                 job = services.create_import_job(
-                    actor=request.user,
+                    actor=_actor(request),
                     filename=upload.name or "",
                     content=upload.read(),
                     dry_run=form.cleaned_data["dry_run"],

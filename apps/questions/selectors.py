@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from apps.accounts.models import Role
+from apps.accounts.models import Role, User
 from apps.accounts.permissions import has_role
-from apps.core import sql
 from apps.core.exceptions import NotFound
+from apps.questions import statements
 from apps.questions.models import (
     AnswerOption,
     ImportJob,
     Question,
     QuestionMedia,
-    QuestionStatus,
 )
-from apps.taxonomy.models import Category
 
 
 def published_questions() -> QuerySet[Question]:
@@ -84,27 +79,10 @@ def question_categories(*, question_ids: Iterable[int]) -> dict[int, int]:
     return dict(Question.objects.filter(id__in=list(question_ids)).values_list("id", "category_id"))
 
 
-# --- exam papers, written out ------------------------------------------------------------------
-# An exam paper has up to 500 questions; building these reads with the ORM (and a model
-# instance per option) cost more than running them, so they are written out (apps/core/sql.py)
-# and return plain data. On PostgreSQL an id list is one array parameter (``= ANY(%s)``), which
-# keeps the statement text fixed; SQLite gets an ``IN`` list.
-
-
-def _table(model: Any) -> str:
-    return sql.quote(str(model._meta.db_table))
-
-
-@lru_cache(maxsize=64)
-def _published_options_sql(vendor: str, count: int) -> str:
-    q, o, c = _table(Question), _table(AnswerOption), _table(Category)
-    order = sql.quote("order")
-    return (
-        f"SELECT q.id, o.id FROM {q} q JOIN {c} cat ON cat.id = q.category_id "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        f"LEFT JOIN {o} o ON o.question_id = q.id "
-        f"WHERE {sql.ids_condition('q.id', count)} AND q.status = %s AND cat.is_active = %s "
-        f"ORDER BY q.id, o.{order}, o.id"
-    )
+# --- exam papers -------------------------------------------------------------------------------
+# An exam paper has up to 500 questions; building these reads with the ORM on every call (and a
+# model instance per option) cost more than running them, so they run querysets compiled once
+# per process (apps/questions/statements.py) and return plain data.
 
 
 def published_option_ids(*, question_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -115,14 +93,10 @@ def published_option_ids(*, question_ids: Sequence[int]) -> dict[int, list[int]]
     if not question_ids:
         return {}
     found: dict[int, list[int]] = {}
-    rows = sql.fetch_all(
-        _published_options_sql(connection.vendor, sql.ids_text_key(len(question_ids))),
-        [*sql.ids_params(question_ids), QuestionStatus.PUBLISHED, True],
-    )
-    for question_id, option_id in rows:
-        options = found.setdefault(question_id, [])
-        if option_id is not None:
-            options.append(option_id)
+    for row in statements.PUBLISHED_OPTIONS.fetch(ids=list(question_ids)):
+        options = found.setdefault(row["id"], [])
+        if row["options__id"] is not None:
+            options.append(row["options__id"])
     return found
 
 
@@ -145,22 +119,6 @@ class PaperKey:
     categories: list[PaperCategory]
 
 
-@lru_cache(maxsize=64)
-def _paper_key_sql(vendor: str, count: int) -> str:
-    q, o, c = _table(Question), _table(AnswerOption), _table(Category)
-    order = sql.quote("order")
-    return (
-        f"SELECT q.id, q.category_id, cat.name, cat.slug, o.id FROM {q} q "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        f"JOIN {c} cat ON cat.id = q.category_id "
-        # The list repeated on the options lets PostgreSQL read them by index (without it, it
-        # scans every correct option of the bank).
-        f"LEFT JOIN {o} o ON o.question_id = q.id AND o.is_correct = %s "
-        f"AND {sql.ids_condition('o.question_id', count)} "
-        f"WHERE {sql.ids_condition('q.id', count)} "
-        f"ORDER BY cat.{order}, cat.name, q.id, o.id"
-    )
-
-
 def paper_key(*, question_ids: Sequence[int]) -> PaperKey:
     """The answer key, categories and category names of a paper's questions, in one statement.
     Holds the key: only for scoring and for reviewing a submitted paper."""
@@ -169,18 +127,17 @@ def paper_key(*, question_ids: Sequence[int]) -> PaperKey:
     categories: list[PaperCategory] = []
     if not question_ids:
         return PaperKey(category_of, keys, categories)
-    rows = sql.fetch_all(
-        _paper_key_sql(connection.vendor, sql.ids_text_key(len(question_ids))),
-        [True, *sql.ids_params(question_ids), *sql.ids_params(question_ids)],
-    )
-    for question_id, category_id, name, slug, option_id in rows:
+    for row in statements.PAPER_KEY.fetch(ids=list(question_ids)):
+        question_id, category_id = row["id"], row["category_id"]
         if question_id not in category_of:
             category_of[question_id] = category_id
             keys[question_id] = []
             if not categories or categories[-1].id != category_id:
-                categories.append(PaperCategory(category_id, name, slug))
-        if option_id is not None:
-            keys[question_id].append(option_id)
+                categories.append(
+                    PaperCategory(category_id, row["category__name"], row["category__slug"])
+                )
+        if row["correct__id"] is not None:
+            keys[question_id].append(row["correct__id"])
     return PaperKey(category_of, keys, categories)
 
 
@@ -197,52 +154,32 @@ class DisplayQuestion:
     media: list[dict[str, str]]
 
 
-@lru_cache(maxsize=64)
-def _display_sql(vendor: str, count: int) -> tuple[str, str, str]:
-    q, o, m, c = _table(Question), _table(AnswerOption), _table(QuestionMedia), _table(Category)
-    order = sql.quote("order")
-    return (
-        f"SELECT q.id, q.stem, q.type, cat.name FROM {q} q "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        f"JOIN {c} cat ON cat.id = q.category_id WHERE {sql.ids_condition('q.id', count)}",
-        f"SELECT o.question_id, o.id, o.text FROM {o} o "  # noqa: S608  # nosec B608
-        f"WHERE {sql.ids_condition('o.question_id', count)} "
-        f"ORDER BY o.question_id, o.{order}, o.id",
-        f"SELECT m.question_id, m.url, m.kind, m.alt_text, m.caption FROM {m} m "  # noqa: S608  # nosec B608
-        f"WHERE {sql.ids_condition('m.question_id', count)} "
-        f"ORDER BY m.question_id, m.{order}, m.id",
-    )
-
-
 def display_questions(*, question_ids: Sequence[int]) -> list[DisplayQuestion]:
     """The questions in the order given (ids no longer in the bank left out), as plain data, in
     three statements however many: what :func:`questions_for_display` gives, without a model
     instance per option. Never carries ``is_correct`` or the explanation."""
     if not question_ids:
         return []
-    questions_sql, options_sql, media_sql = _display_sql(
-        connection.vendor, sql.ids_text_key(len(question_ids))
-    )
-    params = sql.ids_params(question_ids)
+    ids = list(question_ids)
     options: dict[int, list[tuple[int, str]]] = {}
-    for question_id, option_id, text in sql.fetch_all(options_sql, params):
-        options.setdefault(question_id, []).append((option_id, text))
+    for row in statements.DISPLAY_OPTIONS.fetch(ids=ids):
+        options.setdefault(row["question_id"], []).append((row["id"], row["text"]))
     media: dict[int, list[dict[str, str]]] = {}
-    for question_id, url, kind, alt_text, caption in sql.fetch_all(media_sql, params):
-        media.setdefault(question_id, []).append(
-            {"url": url, "kind": kind, "alt_text": alt_text, "caption": caption}
-        )
+    for row in statements.DISPLAY_MEDIA.fetch(ids=ids):
+        question_id = row.pop("question_id")
+        media.setdefault(question_id, []).append(row)
     found = {
-        row[0]: DisplayQuestion(
-            id=row[0],
-            stem=row[1],
-            type=row[2],
-            category=row[3],
-            options=options.get(row[0], []),
-            media=media.get(row[0], []),
+        row["id"]: DisplayQuestion(
+            id=row["id"],
+            stem=row["stem"],
+            type=row["type"],
+            category=row["category__name"],
+            options=options.get(row["id"], []),
+            media=media.get(row["id"], []),
         )
-        for row in sql.fetch_all(questions_sql, params)
+        for row in statements.DISPLAY_QUESTIONS.fetch(ids=ids)
     }
-    return [found[i] for i in question_ids if i in found]
+    return [found[i] for i in ids if i in found]
 
 
 # --- the question API and staff tools -------------------------------------------------------
@@ -271,13 +208,11 @@ def question_detail(*, question_id: int, staff: bool = False) -> Question:
 
 
 def search_questions(qs: QuerySet[Question], text: str) -> QuerySet[Question]:
-    """Full-text search on the stem, best match first. On PostgreSQL this is a ``tsvector``
-    match on the expression indexed by migration 0003 (GIN); elsewhere a substring match."""
+    """Full-text search on the stem, best match first: a ``tsvector`` match on the expression
+    indexed by migration 0003 (GIN)."""
     text = " ".join(text.split())[:200]
     if not text:
         return qs
-    if connection.vendor != "postgresql":
-        return qs.filter(stem__icontains=text)
     vector = SearchVector("stem", config="english")
     query = SearchQuery(text, config="english", search_type="websearch")
     return (
@@ -288,7 +223,7 @@ def search_questions(qs: QuerySet[Question], text: str) -> QuerySet[Question]:
     )
 
 
-def import_job_for(*, job_id: int, user: Any) -> ImportJob:
+def import_job_for(*, job_id: int, user: User) -> ImportJob:
     """The job if ``user`` created it or is an admin; anyone else gets NotFound."""
     qs = ImportJob.objects.select_related("created_by").filter(pk=job_id)
     if not has_role(user, Role.ADMIN):

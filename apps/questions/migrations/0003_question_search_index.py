@@ -1,6 +1,5 @@
 """Full-text search on question stems: a GIN index on the same expression the selector uses
-(``SearchVector("stem", config="english")``). PostgreSQL only; on SQLite the search falls back
-to a substring match and no index is created. The index is not part of the model state, so
+(``SearchVector("stem", config="english")``). The index is not part of the model state, so
 ``makemigrations`` never sees it."""
 
 from django.contrib.postgres.indexes import GinIndex
@@ -21,17 +20,15 @@ class AddSearchIndexOnPostgres(migrations.operations.base.Operation):
         pass
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            model = to_state.apps.get_model(app_label, "Question")
-            schema_editor.add_index(model, _index())
+        model = to_state.apps.get_model(app_label, "Question")
+        schema_editor.add_index(model, _index())
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            model = from_state.apps.get_model(app_label, "Question")
-            schema_editor.remove_index(model, _index())
+        model = from_state.apps.get_model(app_label, "Question")
+        schema_editor.remove_index(model, _index())
 
     def describe(self):
-        return "Add a GIN full-text index on Question.stem (PostgreSQL only)"
+        return "Add a GIN full-text index on Question.stem"
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,5 @@
-"""Writes to the question bank and the integrity rules they enforce.
-
-Every write path (API, Django Admin, import, seed) ends here or calls
-:func:`validate_option_set`, so the rules have one home:
+"""Writes to the question bank, applying the integrity rules of
+:mod:`apps.questions.services.rules`:
 
 - every question has at least two options (at most ``MAX_OPTIONS``), none blank, no two alike;
 - a single-best-answer question has exactly one correct option, a multiple-response question
@@ -10,19 +8,20 @@ Every write path (API, Django Admin, import, seed) ends here or calls
   keep the option ids and the correctness they had) can be told apart from the current key;
 - a question that has been answered is never hard-deleted: deleting it retires it.
 
-Staff writes are recorded in the audit trail with before and after values.
+Staff writes are recorded in the audit trail with before and after values. The rules and the
+answer statistics (:mod:`apps.questions.services.statistics`) are re-exported here for the
+callers that import them from this module.
 """
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from django.db import connection, transaction
-from django.db.models import F, ProtectedError
+from django.db import transaction
+from django.db.models import ProtectedError
 
+from apps.accounts.models import User
 from apps.audit.services import record_event
 from apps.cms.richtext import sanitize_html
 from apps.core.exceptions import ValidationFailed
@@ -34,69 +33,40 @@ from apps.questions.models import (
     QuestionStatus,
     QuestionType,
 )
-from apps.questions.normalisation import stem_fingerprint
+from apps.questions.services.rules import (
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    OptionSpec,
+    check_unique_stem,
+    validate_fields,
+    validate_option_set,
+)
+from apps.questions.services.statistics import question_stats_sql, record_question_stats
 from apps.taxonomy.models import Category, Subcategory
 from apps.taxonomy.services import forget_category_question_counts, tags_for_names
 
-MIN_OPTIONS = 2
-MAX_OPTIONS = 10
+__all__ = [
+    "MAX_OPTIONS",
+    "MIN_OPTIONS",
+    "OptionSpec",
+    "category_counts_changed",
+    "create_question",
+    "delete_question",
+    "options_signature",
+    "publish_question",
+    "question_snapshot",
+    "question_stats_sql",
+    "record_question_stats",
+    "retire_question",
+    "set_status_bulk",
+    "update_question",
+    "validate_option_set",
+]
 
-OptionSpec = Mapping[str, Any]  # {"text": str, "is_correct": bool, "id"?: int}
 MediaSpec = Mapping[str, Any]  # {"url": str, "kind"?: str, "alt_text"?: str, "caption"?: str}
 
 _SIMPLE_FIELDS = ("stem", "type", "category", "subcategory", "difficulty", "explanation")
 _TEXT_FIELDS = ("reference",)
-
-
-# --- rules -----------------------------------------------------------------------------------
-def validate_option_set(*, type: str, options: Sequence[OptionSpec]) -> list[str]:
-    """The problems with an option set for a question of ``type`` (empty when valid)."""
-    errors: list[str] = []
-    if type not in QuestionType.values:
-        return [f"Unknown question type {type!r}."]
-    texts = [sanitize_html(str(option.get("text") or "")) for option in options]
-    if len(options) < MIN_OPTIONS:
-        errors.append(f"A question needs at least {MIN_OPTIONS} options.")
-    if len(options) > MAX_OPTIONS:
-        errors.append(f"A question can have at most {MAX_OPTIONS} options.")
-    if any(not text for text in texts):
-        errors.append("Every option needs a text.")
-    seen = [" ".join(text.lower().split()) for text in texts if text]
-    if len(set(seen)) != len(seen):
-        errors.append("Two options have the same text.")
-    n_correct = sum(1 for option in options if bool(option.get("is_correct")))
-    if type == QuestionType.SINGLE and n_correct != 1:
-        errors.append(
-            f"A single-best-answer question needs exactly one correct option ({n_correct} given)."
-        )
-    if type == QuestionType.MULTI and n_correct < 1:
-        errors.append("A multiple-response question needs at least one correct option.")
-    return errors
-
-
-def _validate_fields(
-    *, stem: str, difficulty: int, category: Category, subcategory: Subcategory | None
-) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    if not sanitize_html(stem):
-        errors["stem"] = ["The stem must not be blank."]
-    if not isinstance(difficulty, int) or not 1 <= difficulty <= 5:
-        errors["difficulty"] = ["Difficulty is a whole number from 1 to 5."]
-    if subcategory is not None and subcategory.category_id != category.pk:
-        errors["subcategory"] = ["This subcategory belongs to another category."]
-    return errors
-
-
-def _check_unique_stem(*, stem: str, exclude_id: int | None = None) -> None:
-    qs = Question.objects.filter(stem_normalised=stem_fingerprint(sanitize_html(stem)))
-    if exclude_id is not None:
-        qs = qs.exclude(id=exclude_id)
-    duplicate = qs.values_list("id", flat=True).first()
-    if duplicate is not None:
-        raise ValidationFailed(
-            "A question with the same stem already exists.",
-            fields={"stem": [f"Duplicate of question #{duplicate}."]},
-        )
 
 
 # --- audit snapshots -------------------------------------------------------------------------
@@ -133,7 +103,7 @@ def options_signature(options: Iterable[Any]) -> list[tuple[str, bool]]:
     return [(o.text, bool(o.is_correct)) for o in options]
 
 
-def _audit(action: str, *, actor: Any, question: Question, before: Any, after: Any) -> None:
+def _audit(action: str, *, actor: User | None, question: Question, before: Any, after: Any) -> None:
     record_event(
         kind="content",
         action=f"question.{action}",
@@ -209,7 +179,7 @@ def _replace_media(question: Question, media: Sequence[MediaSpec]) -> None:
 @transaction.atomic
 def create_question(
     *,
-    actor: Any,
+    actor: User | None,
     stem: str,
     category: Category,
     options: Sequence[OptionSpec],
@@ -228,7 +198,7 @@ def create_question(
 
     Raises :class:`ValidationFailed` (``fields`` name what is wrong) when a rule is broken or
     the normalised stem is already in the bank; nothing is written then."""
-    errors = _validate_fields(
+    errors = validate_fields(
         stem=stem, difficulty=difficulty, category=category, subcategory=subcategory
     )
     option_errors = validate_option_set(type=type, options=options)
@@ -238,7 +208,7 @@ def create_question(
         errors["status"] = [f"Unknown status {status!r}."]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
-    _check_unique_stem(stem=stem)
+    check_unique_stem(stem=stem)
     question = Question.objects.create(
         stem=stem,
         type=type,
@@ -271,7 +241,7 @@ def create_question(
 def update_question(
     *,
     question: Question | int,
-    actor: Any,
+    actor: User | None,
     options: Sequence[OptionSpec] | None = None,
     media: Sequence[MediaSpec] | None = None,
     tags: Iterable[str] | None = None,
@@ -299,7 +269,7 @@ def update_question(
     moved = "category" in changes and "subcategory" not in changes
     if moved and q.subcategory is not None and q.subcategory.category_id != q.category_id:
         q.subcategory = None
-    errors = _validate_fields(
+    errors = validate_fields(
         stem=q.stem, difficulty=q.difficulty, category=q.category, subcategory=q.subcategory
     )
     if q.status not in QuestionStatus.values:
@@ -315,7 +285,7 @@ def update_question(
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
     if "stem" in changes:
-        _check_unique_stem(stem=q.stem, exclude_id=q.pk)
+        check_unique_stem(stem=q.stem, exclude_id=q.pk)
 
     if options is not None:
         _replace_options(q, new_options)
@@ -336,7 +306,9 @@ def update_question(
     return q
 
 
-def _set_status(*, question: Question | int, actor: Any, status: str, action: str) -> Question:
+def _set_status(
+    *, question: Question | int, actor: User | None, status: str, action: str
+) -> Question:
     question_id = question if isinstance(question, int) else question.pk
     q = Question.objects.select_for_update().get(pk=question_id)
     if q.status == status:
@@ -351,7 +323,7 @@ def _set_status(*, question: Question | int, actor: Any, status: str, action: st
 
 
 @transaction.atomic
-def publish_question(*, question: Question | int, actor: Any) -> Question:
+def publish_question(*, question: Question | int, actor: User | None) -> Question:
     """Makes the question visible to candidates (after re-checking its option set)."""
     question_id = question if isinstance(question, int) else question.pk
     q = Question.objects.get(pk=question_id)
@@ -365,7 +337,7 @@ def publish_question(*, question: Question | int, actor: Any) -> Question:
 
 
 @transaction.atomic
-def retire_question(*, question: Question | int, actor: Any) -> Question:
+def retire_question(*, question: Question | int, actor: User | None) -> Question:
     """Withdraws the question from candidates; its attempts and statistics stay."""
     return _set_status(
         question=question, actor=actor, status=QuestionStatus.RETIRED, action="retire"
@@ -373,7 +345,9 @@ def retire_question(*, question: Question | int, actor: Any) -> Question:
 
 
 @transaction.atomic
-def delete_question(*, question: Question | int, actor: Any) -> Literal["deleted", "retired"]:
+def delete_question(
+    *, question: Question | int, actor: User | None
+) -> Literal["deleted", "retired"]:
     """Hard-deletes a question nobody has answered; an answered question (or one that other
     records still point at) is retired instead. Returns what happened."""
     question_id = question if isinstance(question, int) else question.pk
@@ -405,7 +379,7 @@ def delete_question(*, question: Question | int, actor: Any) -> Literal["deleted
     return "deleted"
 
 
-def set_status_bulk(*, question_ids: Iterable[int], status: str, actor: Any) -> int:
+def set_status_bulk(*, question_ids: Iterable[int], status: str, actor: User | None) -> int:
     """Publishes or retires many questions (admin actions); returns how many changed. Each
     change is audited; a question whose option set is invalid is skipped when publishing."""
     changed = 0
@@ -426,75 +400,3 @@ def set_status_bulk(*, question_ids: Iterable[int], status: str, actor: Any) -> 
                 continue
             changed += 1
     return changed
-
-
-def record_question_stats(*, counts: Mapping[int, tuple[int, int]]) -> None:
-    """Adds ``{question_id: (answered, correct)}`` to the questions' anonymous statistics with
-    atomic increments (safe under concurrency). Called inside the caller's transaction (no
-    savepoint of its own: a failure aborts the whole recording). The learning record adds its
-    answers' counts with :func:`question_stats_sql` instead, inside its own statement."""
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for question_id, (answered, correct) in counts.items():
-        if answered < 0 or correct < 0 or correct > answered:
-            raise ValueError(f"Impossible counts for question {question_id}: {answered}, {correct}")
-        if answered:
-            groups[(answered, correct)].append(question_id)
-    all_ids = sorted(i for ids in groups.values() for i in ids)
-    if not all_ids:
-        return
-    if connection.vendor == "postgresql":
-        rows = [(i, *counts[i]) for i in all_ids]
-        with connection.cursor() as cursor:
-            cursor.execute(_record_question_stats_sql(), [list(c) for c in zip(*rows, strict=True)])
-        return
-    with transaction.atomic(savepoint=False):
-        if len(all_ids) > 1:
-            # Lock the rows in one fixed order first, so concurrent callers cannot deadlock. A
-            # single row needs no such step: its update takes the one lock there is to take.
-            list(
-                Question.objects.select_for_update()
-                .filter(id__in=all_ids)
-                .order_by("id")
-                .values("id")
-            )
-        for (answered, correct), ids in sorted(groups.items()):
-            Question.objects.filter(id__in=sorted(ids)).update(
-                times_answered=F("times_answered") + answered,
-                times_correct=F("times_correct") + correct,
-            )
-
-
-@functools.cache
-def _record_question_stats_sql() -> str:
-    return (
-        "WITH question_counts (question_id, answered, correct) AS "  # noqa: S608  # nosec B608
-        "(SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::integer[])), "
-        f"{question_stats_sql(counts='question_counts')} SELECT 1"
-    )
-
-
-@functools.cache
-def question_stats_sql(*, counts: str, ordered_locks: bool = True) -> str:
-    """PostgreSQL: adding to the questions' statistics, as items of a ``WITH`` for a larger
-    data-modifying statement (the learning record writes an answer's facts, its aggregates and
-    these statistics in one statement). ``counts`` names a relation of that statement with the
-    columns ``question_id`` (unique), ``answered`` and ``correct``, which must be possible
-    counts (``0 <= correct <= answered``). Each increment applies to the latest committed row,
-    as an ``F()`` update does.
-
-    ``ordered_locks``: the rows are locked in id order before any is updated (the update only
-    reaches a row through its lock), so concurrent batches cannot deadlock. A relation of one
-    row needs no such step: its update takes the one lock there is to take."""
-    table = connection.ops.quote_name(Question._meta.db_table)
-    update = (
-        f"UPDATE {table} AS q SET times_answered = q.times_answered + c.answered, "  # noqa: S608  # nosec B608 # names from _meta and the caller's own relation
-        f"times_correct = q.times_correct + c.correct FROM {counts} c"
-    )
-    if not ordered_locks:
-        return f"question_stats AS ({update} WHERE q.id = c.question_id)"
-    return (
-        f"question_lock AS (SELECT id FROM {table} "  # noqa: S608  # nosec B608 # names from _meta and the caller's own relation
-        f"WHERE id IN (SELECT question_id FROM {counts}) ORDER BY id FOR UPDATE), "
-        f"question_stats AS ({update} JOIN question_lock l ON l.id = c.question_id "
-        "WHERE q.id = c.question_id)"
-    )
