@@ -7,22 +7,27 @@ plans ``IN``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Field, ForeignObject, Lookup
 
+if TYPE_CHECKING:
+    _Lookup = Lookup[Any]
+else:
+    _Lookup = Lookup
+
 
 @Field.register_lookup
-class AnyLookup(Lookup):  # type: ignore[type-arg]
+class AnyLookup(_Lookup):
     lookup_name = "any"
     prepare_rhs = False
 
     def get_prep_lookup(self) -> Any:
         return list(self.rhs)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
 
 
 # Relations look their lookups up on ``ForeignObject`` only (not ``Field``), so a foreign key

@@ -207,7 +207,9 @@ class CompiledQuery:
     ``build`` makes the queryset from keyword arguments; ``samples`` gives one value per
     argument, each different from every constant the queryset holds (the compiled parameters
     equal to a sample become that argument; the others stay constants). The compile is checked:
-    every argument must appear, and no compiled parameter may match two samples.
+    every argument must appear, and no compiled parameter may match two samples. A boolean
+    lookup (``is_active=True``) compiles to SQL text, not a parameter, so it can only be a
+    constant of the queryset, never an argument.
 
     Rows come back as dicts keyed by the ``values()`` names, through the ORM's own converters,
     so what a caller gets is what the queryset would have given it."""
