@@ -437,8 +437,8 @@ def test_withdrawn_question_cannot_be_answered(
 def test_a_question_whose_category_was_deactivated_cannot_be_answered(
     user_client: APIClient, session: PracticeSession, bank: Bank
 ) -> None:
-    """Answering reads the question with the rule of ``published_questions`` written out: a
-    published question in an inactive category is as unavailable as a retired one."""
+    """Answering reads the question through ``Question.objects.published()``: a published
+    question in an inactive category is as unavailable as a retired one."""
     qid = session.question_ids[0]
     bank.anatomy.is_active = False
     bank.anatomy.save(update_fields=["is_active"])
@@ -567,9 +567,8 @@ def test_answer_statement_count_is_fixed(
     practice_statements = [q["sql"] for q in fresh.captured_queries if '"practice_' in q["sql"]]
     # One read (the session under its lock, with the question, its options, whether it is
     # already answered and the review card), one write (the attempt, the session's counters
-    # and the card; three writes on SQLite, which has no data-modifying WITH).
-    expected = 2 if connection.vendor == "postgresql" else 4
-    assert len(practice_statements) == expected, practice_statements
+    # and the card).
+    assert len(practice_statements) == 2, practice_statements
 
 
 def test_summary_query_count_is_fixed(

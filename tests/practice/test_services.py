@@ -570,8 +570,7 @@ def test_an_answer_costs_a_fixed_number_of_statements_and_no_inner_savepoints(
     options and the review card; write the attempt, the session's counters and the card; lock
     the learner and write the fact, the day, the category and the question statistics (one
     statement once the process knows the learner's timezone, as after the first answer here):
-    three statements, inside the one transaction of the call (nine on SQLite, which has no
-    data-modifying WITH)."""
+    three statements, inside the one transaction of the call."""
     session = start_session(user, count=2)
     first, second = session.question_ids
     answer(user, session, first, right=True)
@@ -584,5 +583,5 @@ def test_an_answer_costs_a_fixed_number_of_statements_and_no_inner_savepoints(
     # The test runs inside a transaction, so the call's own atomic block is one savepoint.
     savepoints = [s for s in statements if "SAVEPOINT" in s]
     assert len(savepoints) == 2  # SAVEPOINT and RELEASE of the call's atomic block only
-    assert len(statements) - len(savepoints) == (3 if connection.vendor == "postgresql" else 9)
+    assert len(statements) - len(savepoints) == 3
     assert PracticeAttempt.objects.filter(session=session).count() == 2

@@ -20,6 +20,7 @@ from apps.accounts.models import Profile, User
 from apps.core.exceptions import ValidationFailed
 from apps.practice import selectors, services
 from apps.practice.models import PracticeMode, ReviewCard
+from apps.practice.services import answering
 from apps.practice.spaced_repetition import STEP, review
 from apps.questions.models import Question, QuestionStatus
 from tests.conftest import client_for
@@ -166,7 +167,7 @@ def test_a_card_reviewed_between_the_read_and_the_write_is_reviewed_again_under_
     again on the card as it now is, so both count."""
     qid = bank.anatomy_questions[0].pk
     answer_at(user, T0, [(qid, True)])
-    read = services._answer_context
+    read = answering._answer_context
 
     def read_then_another_session_reviews(**kwargs: Any) -> Any:
         found = read(**kwargs)
@@ -174,7 +175,7 @@ def test_a_card_reviewed_between_the_read_and_the_write_is_reviewed_again_under_
         ReviewCard.objects.filter(pk=card.pk).update(reps=card.reps + 1)
         return found
 
-    monkeypatch.setattr(services, "_answer_context", read_then_another_session_reviews)
+    monkeypatch.setattr(answering, "_answer_context", read_then_another_session_reviews)
     later = T0 + timedelta(days=30)
     answer_at(user, later, [(qid, False)])
     card = card_of(user, qid)

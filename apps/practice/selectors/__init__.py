@@ -1,0 +1,69 @@
+"""Reads of practice data. Everything a user can see is fetched through a queryset scoped to that
+user, so another user's session or flag is simply not found.
+
+- :mod:`.sessions`: the user's sessions, one session's questions and its summary;
+- :mod:`.history`: practice across sessions (per category, the last practice);
+- :mod:`.flags`: flags and private notes;
+- :mod:`.pool`: what a new session draws from;
+- :mod:`.review`: spaced repetition, what is due;
+- :mod:`.export`: the GDPR export.
+
+Public for other apps: :func:`last_practice_summary` and :func:`flagged_question_ids`
+(analytics, dashboard), :func:`review_queue` (what is due for spaced repetition),
+:func:`personal_data` (the GDPR export). The public names are re-exported here, so callers
+import them from ``apps.practice.selectors``.
+"""
+
+from apps.practice.selectors.export import personal_data
+from apps.practice.selectors.flags import flag_for, flagged_question_ids, flags_for
+from apps.practice.selectors.history import (
+    LAST_ANSWERED_SESSION,
+    CategoryPractice,
+    LastPracticeSummary,
+    last_practice_summary,
+    practice_by_category,
+)
+from apps.practice.selectors.pool import (
+    last_answered_wrong_question_ids,
+    practice_pool,
+    practised_question_ids,
+)
+from apps.practice.selectors.review import ReviewQueue, due_question_ids, review_queue
+from apps.practice.selectors.sessions import (
+    AnsweredFeedback,
+    CategoryScore,
+    SessionQuestion,
+    SessionSummary,
+    score_percent,
+    session_for,
+    session_questions,
+    session_summary,
+    sessions_for,
+)
+
+__all__ = [
+    "LAST_ANSWERED_SESSION",
+    "AnsweredFeedback",
+    "CategoryPractice",
+    "CategoryScore",
+    "LastPracticeSummary",
+    "ReviewQueue",
+    "SessionQuestion",
+    "SessionSummary",
+    "due_question_ids",
+    "flag_for",
+    "flagged_question_ids",
+    "flags_for",
+    "last_answered_wrong_question_ids",
+    "last_practice_summary",
+    "personal_data",
+    "practice_by_category",
+    "practice_pool",
+    "practised_question_ids",
+    "review_queue",
+    "score_percent",
+    "session_for",
+    "session_questions",
+    "session_summary",
+    "sessions_for",
+]

@@ -1,0 +1,66 @@
+"""Spaced repetition: which of the candidate's cards are due."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import TypedDict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.practice.models import ReviewCard
+from apps.questions.selectors import published_questions
+
+
+def due_question_ids(*, user_id: int, now: datetime | None = None) -> list[int]:
+    """Questions whose review card is due (``due <= now``), most overdue first (ties by
+    question id). Unlike the other pools this order matters: the ``due`` mode keeps it."""
+    return list(
+        ReviewCard.objects.filter(user_id=user_id, due__lte=now or timezone.now())
+        .order_by("due", "question_id")
+        .values_list("question_id", flat=True)
+    )
+
+
+class ReviewQueue(TypedDict):
+    due_now: int
+    due_today: int
+    next_due_at: datetime | None
+
+
+def _zone_of(user: User) -> ZoneInfo:
+    """The user's profile timezone; UTC without a profile or for an unknown name."""
+    try:
+        name = user.profile.timezone
+    except User.profile.RelatedObjectDoesNotExist:
+        name = ""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def review_queue(*, user: User, now: datetime | None = None) -> ReviewQueue:
+    """How many of the user's cards are due now, how many by the end of the user's day (in
+    their profile timezone; the overdue ones included), and when the next card not yet due
+    falls due (``None`` when none is scheduled). Only cards of questions a candidate can still
+    be asked count, so the numbers agree with what the ``due`` mode draws. One query (the
+    profile comes with the authenticated user)."""
+    now = now or timezone.now()
+    zone = _zone_of(user)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    end_of_today = datetime.combine(tomorrow, time.min, tzinfo=zone)
+    row = ReviewCard.objects.filter(
+        user_id=user.pk, question_id__in=published_questions().values("id")
+    ).aggregate(
+        due_now=Count("id", filter=Q(due__lte=now)),
+        due_today=Count("id", filter=Q(due__lt=end_of_today)),
+        next_due_at=Min("due", filter=Q(due__gt=now)),
+    )
+    return {
+        "due_now": row["due_now"],
+        "due_today": row["due_today"],
+        "next_due_at": row["next_due_at"],
+    }
