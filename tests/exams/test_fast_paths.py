@@ -27,7 +27,8 @@ from apps.exams.api.serializers import (
     plain_batch,
 )
 from apps.exams.models import ExamAnswer, ExamSession
-from apps.exams.selectors import _question_data, exam_paper
+from apps.exams.selectors import exam_paper
+from apps.exams.selectors.papers import _question_data
 from apps.exams.services import (
     AnswerInput,
     save_exam_answers,

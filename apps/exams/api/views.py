@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -13,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.core.api.schema import error_responses
 from apps.core.pagination import PageNumberPagination
 from apps.exams.api.serializers import (
@@ -47,6 +50,11 @@ from apps.exams.services import (
 )
 
 TAGS = ["exams"]
+
+
+def _user(request: Request) -> User:
+    """The caller (every exam view requires authentication: the default permission)."""
+    return cast(User, request.user)
 
 
 class ExamTemplateListView(APIView):
@@ -84,9 +92,9 @@ class ExamSessionListCreateView(APIView):
     )
     def get(self, request: Request) -> Response:
         # An expired session still open (a stopped worker) is scored before it is listed.
-        submit_expired_sessions(user=request.user)
+        submit_expired_sessions(user=_user(request))
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(exam_history(user=request.user), request, view=self)
+        page = paginator.paginate_queryset(exam_history(user=_user(request)), request, view=self)
         return paginator.get_paginated_response(ExamHistoryItemSerializer(page, many=True).data)
 
     @extend_schema(
@@ -105,7 +113,7 @@ class ExamSessionListCreateView(APIView):
         form = StartExamSessionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         started = start_exam_session(
-            user=request.user, template_id=form.validated_data["template_id"]
+            user=_user(request), template_id=form.validated_data["template_id"]
         )
         return Response(
             ExamSessionSerializer(exam_paper(session=started.session, new=started.created)).data,
@@ -123,7 +131,7 @@ class ExamSessionDetailView(APIView):
     )
     def get(self, request: Request, session_id: int) -> Response:
         session = submit_if_past_deadline(
-            session=exam_session_for(user=request.user, session_id=session_id)
+            session=exam_session_for(user=_user(request), session_id=session_id)
         )
         return Response(ExamSessionSerializer(exam_paper(session=session)).data)
 
@@ -171,12 +179,15 @@ class ExamAttemptsView(APIView):
                 batch = ExamAttemptBatchInputSerializer(data=request.data)
                 batch.is_valid(raise_exception=True)
                 answers = [answer_input(a) for a in batch.validated_data["attempts"]]
-            saved = save_exam_answers(user=request.user, session_id=session_id, answers=answers)
+            saved = save_exam_answers(user=_user(request), session_id=session_id, answers=answers)
             return Response({"attempts": saved_answers_body(saved)})
         single = ExamAttemptInputSerializer(data=request.data)
         single.is_valid(raise_exception=True)
         saved = save_exam_answers(
-            user=request.user, session_id=session_id, answers=[single.to_answer()], field_prefix=""
+            user=_user(request),
+            session_id=session_id,
+            answers=[single.to_answer()],
+            field_prefix="",
         )
         return Response(saved_answers_body(saved)[0])
 
@@ -191,7 +202,7 @@ class ExamSubmitView(APIView):
         responses={200: ExamResultSerializer, **error_responses(401, 404)},
     )
     def post(self, request: Request, session_id: int) -> Response:
-        session = submit_exam_session(session_id=session_id, user=request.user)
+        session = submit_exam_session(session_id=session_id, user=_user(request))
         return Response(ExamResultSerializer(exam_result(session=session)).data)
 
 
@@ -205,7 +216,7 @@ class ExamReviewView(APIView):
     )
     def get(self, request: Request, session_id: int) -> Response:
         session = submit_if_past_deadline(
-            session=exam_session_for(user=request.user, session_id=session_id)
+            session=exam_session_for(user=_user(request), session_id=session_id)
         )
         if session.is_open:
             raise ExamNotSubmitted()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.core.exceptions import NotFound, ValidationFailed
 from apps.exams.exceptions import ExamExpired, ExamSubmitted
 from apps.exams.models import ExamSession
 from apps.exams.selectors import is_past_deadline
-from apps.exams.services.statements import (
+from apps.exams.statements import (
     SAVED_FIELDS,
     SavedAnswer,
     lock_exam_session,
@@ -35,7 +35,7 @@ class AnswerInput:
 
 
 def save_exam_answers(
-    *, user: Any, session_id: int, answers: Sequence[AnswerInput], field_prefix: str = "attempts"
+    *, user: User, session_id: int, answers: Sequence[AnswerInput], field_prefix: str = "attempts"
 ) -> list[SavedAnswer]:
     """Upserts the answers (all or nothing) while the session is open and before its deadline
     plus grace. Client clocks play no part: the server's now decides. Returns the answers as
@@ -54,11 +54,7 @@ def save_exam_answers(
             "Send at least one answer.", fields={field_prefix or "question_id": ["Required."]}
         )
     with transaction.atomic():
-        session = (
-            lock_exam_session(session_id=session_id, user_id=user.pk)
-            if user.pk is not None
-            else None
-        )
+        session = lock_exam_session(session_id=session_id, user_id=user.pk)
         if session is None:
             raise NotFound("No such exam session.")
         if not session.is_open:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.audit.services import record_event
 from apps.core.exceptions import NotFound
 from apps.exams.models import ExamSession, SessionStatus
@@ -18,7 +19,7 @@ from apps.exams.selectors import (
     is_past_deadline,
     saved_answers,
 )
-from apps.exams.services.statements import lock_exam_session, mark_answers, store_result
+from apps.exams.statements import lock_exam_session, mark_answers, store_result
 from apps.questions.grading import is_selection_correct
 from apps.questions.learning import AnsweredQuestion, publish_answers
 from apps.questions.selectors import PaperKey, paper_key
@@ -27,7 +28,7 @@ SubmitTrigger = Literal["candidate", "deadline"]
 
 
 def submit_exam_session(
-    *, session_id: int, user: Any = None, trigger: SubmitTrigger = "candidate"
+    *, session_id: int, user: User | None = None, trigger: SubmitTrigger = "candidate"
 ) -> ExamSession:
     """Scores and locks the session exactly once; any later (or concurrent) call returns the
     stored result without scoring again. ``user`` scopes the lookup (None: the system, for the
@@ -46,7 +47,7 @@ def submit_if_past_deadline(*, session: ExamSession) -> ExamSession:
     return session
 
 
-def submit_expired_sessions(*, user: Any = None, limit: int = 500) -> int:
+def submit_expired_sessions(*, user: User | None = None, limit: int = 500) -> int:
     """Scores every open session past its deadline (all users, or one user's); idempotent.
     Returns how many this call scored."""
     scored = 0
@@ -57,12 +58,10 @@ def submit_expired_sessions(*, user: Any = None, limit: int = 500) -> int:
 
 
 @transaction.atomic
-def _submit(*, session_id: int, user: Any, trigger: SubmitTrigger) -> tuple[ExamSession, bool]:
-    session = None
-    if user is None:
-        session = lock_exam_session(session_id=session_id, user_id=None)
-    elif user.pk is not None:
-        session = lock_exam_session(session_id=session_id, user_id=user.pk)
+def _submit(
+    *, session_id: int, user: User | None, trigger: SubmitTrigger
+) -> tuple[ExamSession, bool]:
+    session = lock_exam_session(session_id=session_id, user_id=None if user is None else user.pk)
     if session is None:
         raise NotFound("No such exam session.")
     if not session.is_open:
@@ -71,7 +70,9 @@ def _submit(*, session_id: int, user: Any, trigger: SubmitTrigger) -> tuple[Exam
     return session, True
 
 
-def _score(session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor: Any) -> None:
+def _score(
+    session: ExamSession, *, now: datetime, trigger: SubmitTrigger, actor: User | None
+) -> None:
     """Grades the stored answers and writes the result; a constant number of statements
     however many questions the session has."""
     cutoff = session.expires_at + grace()

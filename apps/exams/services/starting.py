@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.audit.services import record_event
 from apps.exams.exceptions import TemplateUnfillable
 from apps.exams.models import (
@@ -42,7 +42,7 @@ class StartedSession:
     created: bool
 
 
-def start_exam_session(*, user: Any, template_id: int) -> StartedSession:
+def start_exam_session(*, user: User, template_id: int) -> StartedSession:
     """Starts a session of an active template, or returns the caller's open one.
 
     Questions are drawn (blueprint) and their order and each question's option order are
