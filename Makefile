@@ -60,6 +60,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 
 deploy-check: install-dev
 	@DJANGO_SETTINGS_MODULE=config.settings.production DATABASE_URL=postgres://deploy-check/openmrcs DJANGO_SECRET_KEY=deploy-check-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \

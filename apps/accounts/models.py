@@ -8,12 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-
-class Role(models.TextChoices):
-    USER = "user", "Candidate"
-    EDITOR = "editor", "Editor"
-    EXAMINER = "examiner", "Examiner"
-    ADMIN = "admin", "Admin"
+from apps.core.roles import Role  # stored on the user; still importable from here
 
 
 class UserManager(BaseUserManager["User"]):

@@ -1,7 +1,6 @@
-"""Role checks, in one place. Roles: ``user`` (candidate), ``editor``, ``examiner``, ``admin``.
-
-``admin`` may do everything the other roles may do. Views use the permission classes; services
-that need the same rule call :func:`has_role`.
+"""Role checks for the API, in one place. The roles and the rule itself (:func:`has_role`:
+``admin`` may do everything the other roles may do) are in :mod:`apps.core.roles`; views use
+the permission classes here, services that need the same rule call :func:`has_role`.
 """
 
 from __future__ import annotations
@@ -11,16 +10,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from apps.accounts.models import Role
-
-
-def has_role(user: Any, *roles: str) -> bool:
-    """True when ``user`` is an authenticated, active user holding one of ``roles`` (or admin)."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    role = getattr(user, "role", None)
-    return role == Role.ADMIN or role in roles
-
+from apps.core.roles import Role, has_role  # has_role: still importable from here
 
 # The same check under the name some callers use.
 user_has_role = has_role

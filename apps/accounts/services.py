@@ -44,10 +44,15 @@ from apps.core.exceptions import (
     Unauthorized,
     ValidationFailed,
 )
+from apps.core.queue import enqueue_after_commit
 
 logger = logging.getLogger("apps.accounts")
 
 FAILURE_WINDOW = timedelta(hours=1)
+# Emails go out from a worker. The tasks (``apps/accounts/tasks.py``) call this module, so it
+# enqueues them by name and never imports them.
+VERIFICATION_EMAIL_TASK = "accounts.send_verification_email"
+RESET_EMAIL_TASK = "accounts.send_password_reset_email"
 
 
 class InvalidCredentials(Unauthorized):
@@ -85,9 +90,6 @@ def _password_errors(password: str, user: User) -> list[str]:
 def register_user(*, email: str, password: str, display_name: str = "") -> User:
     """Creates an unverified user and their profile; the verification email is sent once the
     transaction commits. A taken address is a 400 on ``email``."""
-    from apps.accounts.tasks import send_verification_email_task
-    from apps.core.queue import enqueue_after_commit
-
     email = normalise_email(email)
     candidate = User(email=email)
     errors = _password_errors(password, candidate)
@@ -102,7 +104,7 @@ def register_user(*, email: str, password: str, display_name: str = "") -> User:
             Profile.objects.create(user=user, display_name=display_name.strip())
     except IntegrityError as exc:  # a concurrent registration of the same address
         raise taken from exc
-    enqueue_after_commit(send_verification_email_task, user.pk)
+    enqueue_after_commit(VERIFICATION_EMAIL_TASK, user.pk)
     return user
 
 
@@ -276,12 +278,9 @@ def log_out_everywhere(*, user: User, ip_address: str | None = None) -> int:
 
 def request_password_reset(*, email: str) -> None:
     """Sends a reset link if an active account has this address; silent otherwise."""
-    from apps.accounts.tasks import send_password_reset_email_task
-    from apps.core.queue import enqueue_after_commit
-
     user = User.objects.filter(email=normalise_email(email), is_active=True).first()
     if user is not None:
-        enqueue_after_commit(send_password_reset_email_task, user.pk)
+        enqueue_after_commit(RESET_EMAIL_TASK, user.pk)
 
 
 def send_password_reset_email(*, user_id: int) -> bool:

@@ -10,7 +10,7 @@ from apps.accounts import services
 
 
 @shared_task(
-    name="accounts.send_verification_email",
+    name=services.VERIFICATION_EMAIL_TASK,
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,
     max_retries=5,
@@ -20,7 +20,7 @@ def send_verification_email_task(user_id: int) -> bool:
 
 
 @shared_task(
-    name="accounts.send_password_reset_email",
+    name=services.RESET_EMAIL_TASK,
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,
     max_retries=3,

@@ -16,10 +16,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
-from apps.accounts.models import Role
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import audit_csv_rows
 from apps.audit.services import record_event
+from apps.core.roles import Role
 
 
 class _Echo:

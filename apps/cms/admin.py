@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from apps.cms.admin_audit import AuditedAdminMixin
+from apps.audit.admin_mixins import AuditedAdminMixin
 from apps.cms.models import FeaturedItem, Page
-from apps.cms.richtext import sanitize_html
+from apps.core.richtext import sanitize_html
 
 
 @admin.register(Page)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from apps.cms.richtext import sanitize_html
+from apps.core.richtext import sanitize_html
 
 
 class Page(models.Model):

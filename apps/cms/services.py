@@ -1,6 +1,6 @@
 """CMS content: static pages and the featured carousel. Staff write pages through the API
 (audited here) or in Django Admin (audited there); the demo seed creates missing ones. Rich text is
-sanitised by the models' ``save`` (see :mod:`apps.cms.richtext`)."""
+sanitised by the models' ``save`` (see :mod:`apps.core.richtext`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.audit.services import record_content_change
-from apps.cms.admin_audit import model_snapshot
+from apps.audit.snapshots import model_snapshot
 from apps.cms.models import FeaturedItem, Page
 from apps.core.exceptions import ValidationFailed
 

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from celery import Task, current_app
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -73,13 +73,15 @@ def publish_or_store(task_name: str, args: list[Any], kwargs: dict[str, Any]) ->
     return True
 
 
-def enqueue_after_commit(task: Task | str, *args: Any, **kwargs: Any) -> None:
-    """Publishes ``task(*args, **kwargs)`` after the current transaction commits.
+def enqueue_after_commit(task_name: str, *args: Any, **kwargs: Any) -> None:
+    """Publishes the task registered as ``task_name`` with ``(*args, **kwargs)`` after the
+    current transaction commits.
 
+    By name, never by the task object: a service enqueues the task that calls it back, so
+    neither module imports the other (the ``tasks-by-name`` contract in pyproject.toml).
     Outside a transaction it publishes at once. A broker outage never reaches the caller: the
     task is kept in the outbox and published by ``core.drain_outbox``.
     """
-    task_name = task if isinstance(task, str) else task.name
     arg_list = list(args)
     transaction.on_commit(lambda: publish_or_store(task_name, arg_list, kwargs), robust=True)
 

@@ -18,9 +18,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.accounts.models import User
-from apps.cms.admin_audit import AuditedAdminMixin, EditorAccessMixin
-from apps.cms.richtext import sanitize_html
+from apps.audit.admin_mixins import AuditedAdminMixin, EditorAccessMixin
 from apps.core.exceptions import DomainError
+from apps.core.richtext import sanitize_html
 from apps.questions import services
 from apps.questions.models import (
     AnswerOption,

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from apps.cms.richtext import sanitize_html
+from apps.core.richtext import sanitize_html
 from apps.questions.normalisation import stem_fingerprint
 from apps.taxonomy.models import Category, Subcategory, Tag
 

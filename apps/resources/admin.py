@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apps.cms.admin_audit import AuditedAdminMixin
+from apps.audit.admin_mixins import AuditedAdminMixin
 from apps.resources.models import Resource
 from apps.resources.services import forget_featured_resources
 

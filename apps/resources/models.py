@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from apps.cms.richtext import sanitize_html
+from apps.core.richtext import sanitize_html
 from apps.taxonomy.models import Category
 
 

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import record_content_change
-from apps.cms.admin_audit import model_snapshot
-from apps.cms.richtext import sanitize_html
+from apps.audit.snapshots import model_snapshot
 from apps.core.exceptions import ValidationFailed
+from apps.core.richtext import sanitize_html
 from apps.resources.models import Resource
 from apps.resources.selectors import FEATURED_CACHE_KEY
 

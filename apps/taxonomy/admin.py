@@ -9,7 +9,8 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from apps.cms.admin_audit import AuditedAdminMixin, EditorAccessMixin, model_snapshot
+from apps.audit.admin_mixins import AuditedAdminMixin, EditorAccessMixin
+from apps.audit.snapshots import model_snapshot
 from apps.taxonomy.models import Category, Subcategory, Tag
 from apps.taxonomy.services import forget_active_categories
 

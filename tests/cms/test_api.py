@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.cms.models import FeaturedItem, Page
-from apps.cms.richtext import sanitize_html
+from apps.core.richtext import sanitize_html
 
 pytestmark = pytest.mark.django_db
 

@@ -23,8 +23,8 @@ from django.db.models import ProtectedError
 
 from apps.accounts.models import User
 from apps.audit.services import record_event
-from apps.cms.richtext import sanitize_html
 from apps.core.exceptions import ValidationFailed
+from apps.core.richtext import sanitize_html
 from apps.questions.models import (
     AnswerOption,
     MediaKind,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from apps.cms.richtext import sanitize_html
 from apps.core.exceptions import ValidationFailed
+from apps.core.richtext import sanitize_html
 from apps.questions.models import Question, QuestionType
 from apps.questions.normalisation import stem_fingerprint
 from apps.taxonomy.models import Category, Subcategory

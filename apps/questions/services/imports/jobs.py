@@ -19,9 +19,9 @@ from django.utils.text import slugify
 
 from apps.accounts.models import User
 from apps.audit.services import record_event
-from apps.cms.richtext import sanitize_html
 from apps.core import sql
 from apps.core.exceptions import PayloadTooLarge, ValidationFailed
+from apps.core.richtext import sanitize_html
 from apps.questions import statements
 from apps.questions.models import AnswerOption, ImportJob, ImportStatus, Question, QuestionStatus
 from apps.questions.services.imports.readers import (
@@ -216,9 +216,8 @@ def create_import_job(
         total_rows=len(rows),
     )
     from apps.core.queue import enqueue_after_commit
-    from apps.questions.tasks import process_import_job
 
-    enqueue_after_commit(process_import_job, job.pk)
+    enqueue_after_commit("questions.process_import_job", job.pk)  # by name: the task calls us
     return job
 
 

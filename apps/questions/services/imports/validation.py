@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apps.cms.richtext import sanitize_html
+from apps.core.richtext import sanitize_html
 from apps.questions.models import QuestionStatus, QuestionType
 from apps.questions.normalisation import stem_fingerprint
 from apps.questions.services.imports.readers import SourceRow

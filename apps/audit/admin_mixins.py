@@ -7,50 +7,21 @@ every change.
 - :class:`AuditedAdminMixin` records an audit event (kind ``content``) with the object's values
   before and after each add, change (including inline rows) and delete, and offers
   :meth:`~AuditedAdminMixin.audited_update` for bulk actions.
+
+They live with the trail they write to, below every app whose admin uses them.
 """
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import uuid
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.accounts.models import Role
-from apps.accounts.permissions import has_role
 from apps.audit.services import record_event
-
-
-def json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, (decimal.Decimal, uuid.UUID)):
-        return str(value)
-    if isinstance(value, models.Model):
-        return value.pk
-    if isinstance(value, (list, tuple, set)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (bytes, memoryview)):
-        return f"<{len(value)} bytes>"
-    return str(value)
-
-
-def model_snapshot(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The concrete fields of ``obj`` (foreign keys as ids), JSON-safe."""
-    out: dict[str, Any] = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in exclude or field.name in ("created_at", "updated_at"):
-            continue
-        out[field.attname] = json_safe(field.value_from_object(obj))
-    return out
+from apps.audit.snapshots import model_snapshot
+from apps.core.roles import Role, has_role
 
 
 def client_ip(request: HttpRequest) -> str | None:
