@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from apps.accounts import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        # The OpenAPI auth scheme; the port family of the GDPR export's sections.
+        from apps.accounts import personal_data, schema  # noqa: F401

@@ -1,12 +1,14 @@
 """The GDPR export: every personal datum held about one user, as one JSON-ready document.
 
-``accounts`` is the lowest layer and may not import the apps above it, so each of them
-registers an *exporter* for its own rows in its ``AppConfig.ready()``::
+``accounts`` sits below the apps that hold a learner's rows and may not import them, so each of
+them provides a *section* for its own rows through a port family (:mod:`apps.core.ports`), in
+its ``AppConfig.ready()``::
 
-    from apps.accounts.personal_data import register_exporter
-    register_exporter("practice", lambda user_id: selectors.personal_data(user_id=user_id))
+    from apps.accounts.personal_data import personal_data_sections
+    personal_data_sections.provide("practice", selectors.personal_data)
 
-An exporter takes the user's id and returns JSON-ready data about that user only. The document
+A section is called with the user's id (``personal_data(user_id=...)``) and returns JSON-ready
+data about that user only. The document
 holds the account, the profile, the devices (never their tokens), the login failures recorded
 for the address, the audit events about the user (secrets redacted, other people never named)
 and one key per registered section.
@@ -14,8 +16,7 @@ and one key per registered section.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Q
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.utils import timezone
 from apps.accounts.models import AuthSession, LoginFailure, Profile, User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
+from apps.core.ports import PortFamily
 
 EXPORT_FORMAT = "openmrcs-personal-data/1"
 
@@ -41,24 +43,20 @@ CORE_KEYS = frozenset(
 
 _SECRET_MARKERS = ("password", "token", "secret", "otp", "refresh", "access", "key", "jti")
 
-Exporter = Callable[[int], Any]
-_exporters: dict[str, Exporter] = {}
+
+class PersonalDataSection(Protocol):
+    def __call__(self, *, user_id: int) -> Any: ...
 
 
-def register_exporter(name: str, fn: Exporter) -> None:
-    """Adds a section ``name`` to every export, filled by ``fn(user_id)``.
-
-    Registering the same name again replaces the exporter (``ready()`` may run more than once in
-    tests); a name the document itself uses is refused.
-    """
-    if not name or name in CORE_KEYS:
-        raise ValueError(f"{name!r} cannot be used as an export section name.")
-    _exporters[name] = fn
+# One port per section name; a name the document itself uses is refused.
+personal_data_sections: PortFamily[PersonalDataSection] = PortFamily(
+    "accounts.personal_data", description="One app's rows in the GDPR export.", reserved=CORE_KEYS
+)
 
 
 def registered_sections() -> list[str]:
-    """The names of the registered sections, in registration order."""
-    return list(_exporters)
+    """The names of the provided sections, in the order they were provided."""
+    return personal_data_sections.keys()
 
 
 def _iso(value: Any) -> str | None:
@@ -174,8 +172,8 @@ def export_personal_data(*, user: User) -> dict[str, Any]:
         "login_failures": _login_failures(user),
         "audit_events": audit_events_about(user_id=user.pk),
     }
-    for name, fn in _exporters.items():
-        document[name] = fn(user.pk)
+    for name, section in personal_data_sections.items():
+        document[name] = section(user_id=user.pk)
     return document
 
 

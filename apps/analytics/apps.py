@@ -6,17 +6,15 @@ class AnalyticsConfig(AppConfig):
     label = "analytics"
 
     def ready(self) -> None:
-        from apps.analytics.receivers import on_answers_recorded
-        from apps.analytics.selectors import category_progress_for
-        from apps.questions.learning import AnsweredQuestion, answers_recorded
-        from apps.taxonomy.progress import set_progress_provider
+        # The ports of the layers below (apps.core.ports): the learning record records the
+        # answers practice and exams publish, supplies the category list's progress and its
+        # section of the GDPR export.
+        from apps.accounts.personal_data import personal_data_sections
+        from apps.analytics.selectors import category_progress_for, personal_data
+        from apps.analytics.services import record_answers
+        from apps.questions.learning import answer_recorder
+        from apps.taxonomy.progress import progress_provider
 
-        answers_recorded.connect(
-            on_answers_recorded, sender=AnsweredQuestion, dispatch_uid="analytics.record_answers"
-        )
-        set_progress_provider(category_progress_for)
-
-        from apps.accounts.personal_data import register_exporter
-        from apps.analytics.selectors import personal_data
-
-        register_exporter("analytics", lambda user_id: personal_data(user_id=user_id))
+        answer_recorder.provide(record_answers)
+        progress_provider.provide(category_progress_for)
+        personal_data_sections.provide("analytics", personal_data)

@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from apps.core import lookups  # noqa: F401  # registers ``__any``
+        from apps.core import checks, lookups  # noqa: F401  # register ``__any``, the port check

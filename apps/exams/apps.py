@@ -6,7 +6,7 @@ class ExamsConfig(AppConfig):
     label = "exams"
 
     def ready(self) -> None:
-        from apps.accounts.personal_data import register_exporter
+        from apps.accounts.personal_data import personal_data_sections
         from apps.exams.selectors import personal_data
 
-        register_exporter("exams", lambda user_id: personal_data(user_id=user_id))
+        personal_data_sections.provide("exams", personal_data)

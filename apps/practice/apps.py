@@ -6,7 +6,7 @@ class PracticeConfig(AppConfig):
     label = "practice"
 
     def ready(self) -> None:
-        from apps.accounts.personal_data import register_exporter
+        from apps.accounts.personal_data import personal_data_sections
         from apps.practice.selectors import personal_data
 
-        register_exporter("practice", lambda user_id: personal_data(user_id=user_id))
+        personal_data_sections.provide("practice", personal_data)

@@ -6,7 +6,7 @@ class RecommendationsConfig(AppConfig):
     label = "recommendations"
 
     def ready(self) -> None:
-        from apps.accounts.personal_data import register_exporter
+        from apps.accounts.personal_data import personal_data_sections
         from apps.recommendations.selectors import personal_data
 
-        register_exporter("recommendations", lambda user_id: personal_data(user_id=user_id))
+        personal_data_sections.provide("recommendations", personal_data)

@@ -1,19 +1,23 @@
-"""Per-category progress for the category list, supplied by a higher layer.
+"""Per-category progress for the category list, supplied by a higher layer through a port.
 
 Taxonomy sits at the bottom of the layers and must not import the learning record
-(analytics). Analytics registers a provider at start-up (``AppConfig.ready``)::
+(analytics). Analytics provides the implementation at start-up (``AppConfig.ready``)::
 
-    from apps.taxonomy.progress import set_progress_provider
-    set_progress_provider(category_progress_for)  # (user, category_ids) -> {id: {...}}
+    from apps.taxonomy.progress import progress_provider
+    progress_provider.provide(category_progress_for)  # (user, category_ids) -> {id: {...}}
 
-Without a provider every category reports zeros, so the endpoint works before (and without)
-analytics.
+Categories the provider leaves out (not started) report zeros, as do anonymous callers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Protocol, TypedDict
+
+from django.contrib.auth.models import AnonymousUser
+
+from apps.accounts.models import User
+from apps.core.ports import Port
 
 
 class CategoryProgress(TypedDict):
@@ -22,28 +26,32 @@ class CategoryProgress(TypedDict):
     score_percent: int
 
 
-ProgressProvider = Callable[[Any, Sequence[int]], dict[int, dict[str, Any]]]
+class ProgressProvider(Protocol):
+    def __call__(
+        self, user: User, category_ids: Sequence[int]
+    ) -> Mapping[int, Mapping[str, int]]: ...
 
-_provider: ProgressProvider | None = None
 
-
-def set_progress_provider(fn: ProgressProvider | None) -> None:
-    """Registers (or, with ``None``, removes) the provider. The last registration wins."""
-    global _provider
-    _provider = fn
+progress_provider: Port[ProgressProvider] = Port(
+    "taxonomy.progress_provider",
+    description="A learner's answered, correct and score per category (analytics).",
+)
 
 
 def empty_progress() -> CategoryProgress:
     return {"answered": 0, "correct": 0, "score_percent": 0}
 
 
-def progress_for(user: Any, category_ids: Sequence[int]) -> dict[int, CategoryProgress]:
+def progress_for(
+    user: User | AnonymousUser, category_ids: Sequence[int]
+) -> dict[int, CategoryProgress]:
     """``{category_id: {"answered", "correct", "score_percent"}}`` for every id asked for;
-    categories the provider does not mention (or all of them, with no provider) get zeros."""
+    categories the provider does not mention (or all of them, for an anonymous caller) get
+    zeros."""
     ids = list(category_ids)
-    supplied: dict[int, dict[str, Any]] = {}
-    if _provider is not None and ids and getattr(user, "is_authenticated", False):
-        supplied = _provider(user, ids) or {}
+    supplied: Mapping[int, Mapping[str, int]] = {}
+    if ids and not isinstance(user, AnonymousUser) and user.is_authenticated:
+        supplied = progress_provider.get()(user, ids)
     result: dict[int, CategoryProgress] = {}
     for category_id in ids:
         row = supplied.get(category_id) or {}

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from apps.exams.models import ExamTemplate
-from apps.questions.learning import AnsweredQuestion, answers_recorded
+from apps.questions.learning import AnsweredQuestion, answer_recorder
 from tests.exams.factories import blueprint_template, make_bank
 
 
@@ -18,12 +18,12 @@ def template(db: Any) -> ExamTemplate:
 
 
 class LearningRecord:
-    """Counts what exams publish to the learning record (a test receiver on the real signal)."""
+    """Counts what exams publish to the learning record (in front of the real recorder)."""
 
     def __init__(self) -> None:
         self.calls: list[list[AnsweredQuestion]] = []
 
-    def __call__(self, sender: Any, answers: list[AnsweredQuestion], **kwargs: Any) -> None:
+    def __call__(self, *, answers: Any) -> None:
         self.calls.append(list(answers))
 
     def for_session(self, session_id: int) -> list[list[AnsweredQuestion]]:
@@ -37,6 +37,11 @@ class LearningRecord:
 @pytest.fixture
 def learning_record() -> Iterator[LearningRecord]:
     record = LearningRecord()
-    answers_recorded.connect(record, weak=False, dispatch_uid="tests.exams.learning_record")
-    yield record
-    answers_recorded.disconnect(dispatch_uid="tests.exams.learning_record")
+    real = answer_recorder.get()
+
+    def recorder(*, answers: Any) -> object:
+        record(answers=answers)
+        return real(answers=answers)
+
+    with answer_recorder.override(recorder):
+        yield record

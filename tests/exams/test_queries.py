@@ -17,7 +17,7 @@ from apps.exams.services import (
     start_exam_session,
     submit_exam_session,
 )
-from apps.questions.learning import answers_recorded
+from apps.questions.learning import answer_recorder
 from tests.accounts.factories import UserFactory
 from tests.exams.factories import blueprint_template, correct_answers, make_bank, wrong_option
 
@@ -26,21 +26,14 @@ pytestmark = pytest.mark.django_db
 
 @contextmanager
 def only_receiver(receiver: Any) -> Iterator[None]:
-    """Measures exams alone: the learning record's own receivers are set aside for the block."""
-    saved = answers_recorded.receivers
-    answers_recorded.receivers = []
-    answers_recorded.sender_receivers_cache.clear()
-    answers_recorded.connect(receiver, weak=False)
-    try:
+    """Measures exams alone: the learning record's own recorder is set aside for the block."""
+    with answer_recorder.override(receiver):
         yield
-    finally:
-        answers_recorded.receivers = saved
-        answers_recorded.sender_receivers_cache.clear()
 
 
 def submit_statements(questions: int, *, isolated: bool = True) -> tuple[int, int]:
     """(statements to score a fully answered session of ``questions`` questions, answers
-    published). ``isolated=False`` keeps the learning record's receivers connected."""
+    published). ``isolated=False`` keeps the learning record's recorder behind the count."""
     first, second = make_bank(categories=2, per_category=questions // 2)
     template = blueprint_template({first: questions // 2, second: questions // 2})
     user = UserFactory()
@@ -56,15 +49,20 @@ def submit_statements(questions: int, *, isolated: bool = True) -> tuple[int, in
     )
     published: list[Any] = []
 
-    def receiver(sender: Any, answers: list[Any], **kwargs: Any) -> None:
+    def receiver(*, answers: Any) -> None:
         published.extend(answers)
 
     with ExitStack() as stack:
         if isolated:
             stack.enter_context(only_receiver(receiver))
         else:
-            answers_recorded.connect(receiver, weak=False, dispatch_uid="tests.exams.count")
-            stack.callback(answers_recorded.disconnect, dispatch_uid="tests.exams.count")
+            real = answer_recorder.get()
+
+            def counted(*, answers: Any) -> object:
+                receiver(answers=answers)
+                return real(answers=answers)
+
+            stack.enter_context(answer_recorder.override(counted))
         queries = stack.enter_context(CaptureQueriesContext(connection))
         result = submit_exam_session(session_id=session.id, user=user)
     assert result.answered == questions

@@ -31,7 +31,7 @@ from apps.practice.models import (
     ReportStatus,
     ReviewCard,
 )
-from apps.questions.learning import AnsweredQuestion, answers_recorded
+from apps.questions.learning import AnsweredQuestion, answer_recorder
 from apps.questions.models import AnswerOption
 from tests.accounts.factories import UserFactory
 from tests.practice.conftest import Bank, answer, start_session, wrong_ids
@@ -205,15 +205,16 @@ def test_grading_is_exact_set_equality(user: User, data: st.DataObject) -> None:
 
 @pytest.fixture
 def published() -> Iterator[list[AnsweredQuestion]]:
-    """Subscribes a temporary receiver to ``answers_recorded`` and collects what it gets."""
+    """Collects what reaches the learning record's port, in front of the real recorder."""
     received: list[AnsweredQuestion] = []
+    real = answer_recorder.get()
 
-    def receiver(sender: Any, *, answers: list[AnsweredQuestion], **kwargs: Any) -> None:
+    def recorder(*, answers: Any) -> object:
         received.extend(answers)
+        return real(answers=answers)
 
-    answers_recorded.connect(receiver, dispatch_uid="tests.practice.collect")
-    yield received
-    answers_recorded.disconnect(dispatch_uid="tests.practice.collect")
+    with answer_recorder.override(recorder):
+        yield received
 
 
 @pytest.mark.django_db
@@ -244,15 +245,11 @@ def test_answers_are_published_to_the_learning_record(
 def test_failing_receiver_rolls_the_answer_back(user: User, bank: Bank) -> None:
     session = start_session(user, count=2)
 
-    def broken(sender: Any, **kwargs: Any) -> None:
+    def broken(*, answers: Any) -> None:
         raise RuntimeError("learning record unavailable")
 
-    answers_recorded.connect(broken, dispatch_uid="tests.practice.broken")
-    try:
-        with pytest.raises(RuntimeError):
-            answer(user, session, session.question_ids[0], right=True)
-    finally:
-        answers_recorded.disconnect(dispatch_uid="tests.practice.broken")
+    with answer_recorder.override(broken), pytest.raises(RuntimeError):
+        answer(user, session, session.question_ids[0], right=True)
     session.refresh_from_db()
     assert (session.answered, session.correct) == (0, 0)
     assert not PracticeAttempt.objects.exists()

@@ -19,10 +19,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def no_provider() -> Iterator[None]:
-    saved = progress._provider
-    progress.set_progress_provider(None)
-    yield
-    progress.set_progress_provider(saved)
+    """Nothing started: the provider reports no category."""
+    with progress.progress_provider.override(lambda user, ids: {}):
+        yield
 
 
 @pytest.mark.usefixtures("no_provider")
@@ -59,19 +58,15 @@ def test_list_is_plain_array_of_active_categories_with_published_counts(
 
 def test_progress_comes_from_the_registered_provider(user_client: APIClient, user: Any) -> None:
     cat = CategoryFactory()
-    saved = progress._provider
     seen: list[Any] = []
 
     def provider(who: Any, ids: Any) -> dict[int, dict[str, int]]:
         seen.append(who)
         return {cat.pk: {"answered": 4, "correct": 3, "score_percent": 75}}
 
-    progress.set_progress_provider(provider)
-    try:
+    with progress.progress_provider.override(provider):
         res = user_client.get("/api/v1/categories")
         detail = user_client.get(f"/api/v1/categories/{cat.slug}")
-    finally:
-        progress.set_progress_provider(saved)
     assert res.json()[0]["progress"] == {"answered": 4, "correct": 3, "score_percent": 75}
     assert detail.json()["progress"]["score_percent"] == 75
     assert seen == [user, user]

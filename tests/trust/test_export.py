@@ -13,7 +13,7 @@ from apps.accounts.models import User
 from apps.accounts.personal_data import (
     CORE_KEYS,
     export_personal_data,
-    register_exporter,
+    personal_data_sections,
     registered_sections,
 )
 from apps.audit.models import AuditEvent
@@ -156,7 +156,7 @@ def test_export_is_throttled(user: User, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_a_section_cannot_take_a_core_key() -> None:
     with pytest.raises(ValueError):
-        register_exporter("account", lambda user_id: None)
+        personal_data_sections.provide("account", lambda *, user_id: None)
 
 
 def test_export_queries_do_not_grow_with_data(
