@@ -1,5 +1,6 @@
 """Top-level routes. Every API lives under /api/v1/; trailing slashes are optional."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -21,6 +22,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.dashboard.api.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
 ]
+if apps.is_installed("apps.bench"):  # benchmark controls: local and bench settings only
+    api_v1.append(path("", include("apps.bench.api.urls")))
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -63,7 +63,8 @@ LOCAL_APPS = [
     "apps.recommendations",
     "apps.notifications",
     "apps.dashboard",
-    "apps.bench",
+    # "apps.bench" (the benchmark's dataset command and control endpoints) is added by the
+    # local and bench settings only.
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -339,7 +340,6 @@ RECOMMENDATION_REVIEW_AFTER_DAYS = env.int("RECOMMENDATION_REVIEW_AFTER_DAYS", d
 ANALYTICS_ANSWER_TIME_CAP_SEC = env.int("ANALYTICS_ANSWER_TIME_CAP_SEC", default=600)
 ANALYTICS_HEARTBEAT_MAX_SEC = env.int("ANALYTICS_HEARTBEAT_MAX_SEC", default=60)
 FEATURED_RESOURCES_CACHE_SECONDS = env.int("FEATURED_RESOURCES_CACHE_SECONDS", default=300)
-BENCH_CONTROLS_ENABLED = env.bool("BENCH_CONTROLS_ENABLED", default=False)
 # Notifications: a candidate inactive this many days gets one study reminder per spell; read
 # notifications older than the prune age are deleted; broadcasts fan out in batches (an optional
 # pause between batches spreads the database load of a very large fan-out).

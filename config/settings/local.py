@@ -26,3 +26,5 @@ SEED_PRINT_CREDENTIALS = True
 # The seeded demo staff reach the admin with their password alone (set true to try 2FA).
 ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=False)
 SLOW_QUERY_MS = env.int("SLOW_QUERY_MS", default=100)
+# The benchmark's dataset command and control endpoints (never in production or the tests).
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.bench"]  # noqa: F405

@@ -83,11 +83,10 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SENTRY_"))}
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SETTINGS_MODULE": "config.settings.bench",
             "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(32),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "BENCH_CONTROLS_ENABLED": "true",
             "DATABASE_URL": args.database_url,
             "REDIS_URL": args.redis_url,
             "CACHE_KEY_PREFIX": CACHE_PREFIX,

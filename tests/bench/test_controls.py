@@ -1,19 +1,19 @@
-"""Benchmark controls: routed only when BENCH_CONTROLS_ENABLED, bare and cached variants."""
+"""Benchmark controls: routed only where the bench app is installed, bare and cached variants."""
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
-from django.urls import clear_url_caches
 from rest_framework.test import APIClient
 
-from apps.core.api.bench_views import (
+from apps.bench.api.views import (
     CACHED_CONTROL_KEY,
     cached_control_body,
     cached_control_document,
@@ -23,24 +23,6 @@ pytestmark = pytest.mark.django_db
 
 CONTROL = "/api/v1/bench/control"
 CACHED = "/api/v1/bench/cached"
-
-
-def _reload_urls() -> None:
-    import apps.core.api.urls
-    import config.urls
-
-    importlib.reload(apps.core.api.urls)
-    importlib.reload(config.urls)
-    clear_url_caches()
-
-
-@pytest.fixture
-def controls_enabled(settings: Any) -> Iterator[None]:
-    settings.BENCH_CONTROLS_ENABLED = True
-    _reload_urls()
-    yield
-    settings.BENCH_CONTROLS_ENABLED = False
-    _reload_urls()
 
 
 @pytest.mark.parametrize("path", [CONTROL, CACHED, f"{CONTROL}/"])
@@ -58,7 +40,7 @@ def test_controls_are_not_in_the_schema_by_default(api_client: APIClient) -> Non
     assert not [p for p in schema["paths"] if "/bench/" in p]
 
 
-@pytest.mark.usefixtures("controls_enabled")
+@pytest.mark.usefixtures("bench_routes")
 def test_bare_control_needs_no_auth_and_touches_no_database(
     api_client: APIClient, django_assert_num_queries: Any
 ) -> None:
@@ -69,20 +51,20 @@ def test_bare_control_needs_no_auth_and_touches_no_database(
     assert api_client.get(f"{CONTROL}/").json() == {"ok": True}
 
 
-@pytest.mark.usefixtures("controls_enabled")
+@pytest.mark.usefixtures("bench_routes")
 def test_bare_control_ignores_a_bad_token(api_client: APIClient) -> None:
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
     assert api_client.get(CONTROL).status_code == 200
 
 
-@pytest.mark.usefixtures("controls_enabled")
+@pytest.mark.usefixtures("bench_routes")
 def test_bare_control_only_reads(api_client: APIClient) -> None:
     response = api_client.post(CONTROL, {})
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
 
 
-@pytest.mark.usefixtures("controls_enabled")
+@pytest.mark.usefixtures("bench_routes")
 def test_cached_control_is_authenticated_like_the_dashboard(api_client: APIClient) -> None:
     response = api_client.get(CACHED)
     assert response.status_code == 401
@@ -92,7 +74,7 @@ def test_cached_control_is_authenticated_like_the_dashboard(api_client: APIClien
     assert cache.get(CACHED_CONTROL_KEY) is None  # nothing was done for a stranger
 
 
-@pytest.mark.usefixtures("controls_enabled")
+@pytest.mark.usefixtures("bench_routes")
 def test_cached_control_serves_the_cached_bytes(
     user_client: APIClient, django_assert_num_queries: Any
 ) -> None:
@@ -110,7 +92,7 @@ def test_cached_control_serves_the_cached_bytes(
     assert second.content == b'{"from": "cache"}'
 
 
-@pytest.mark.usefixtures("controls_enabled")
+@pytest.mark.usefixtures("bench_routes")
 def test_control_schema_is_documented(api_client: APIClient) -> None:
     schema = api_client.get("/api/v1/schema", HTTP_ACCEPT="application/json").json()
     assert {"/api/v1/bench/control", "/api/v1/bench/cached"} <= set(schema["paths"])
@@ -137,3 +119,29 @@ def test_cached_control_body_survives_a_cache_outage() -> None:
 def test_cached_control_document_is_dashboard_sized() -> None:
     size = len(json.dumps(cached_control_document()))
     assert 1_000 <= size <= 4_000
+
+
+@pytest.mark.parametrize(
+    ("module", "installed"),
+    [
+        ("config.settings.production", False),
+        ("config.settings.test", False),
+        ("config.settings.bench", True),
+        ("config.settings.local", True),
+    ],
+)
+def test_the_bench_app_is_installed_only_by_local_and_bench_settings(
+    module: str, installed: bool
+) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgres://settings-check/openmrcs",
+        "REDIS_URL": "redis://127.0.0.1:6390/0",
+        "DJANGO_SECRET_KEY": "settings-check",
+        "DJANGO_ALLOWED_HOSTS": "example.org",
+    }
+    code = f"import {module} as s; print('apps.bench' in s.INSTALLED_APPS)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == str(installed)

@@ -35,7 +35,7 @@ from tests.taxonomy.factories import CategoryFactory, SubcategoryFactory
 
 # The command commits (and its temporary tables live until commit), so these tests use real
 # transactions.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("bench_app")]
 
 TIER = TIERS["XS"]
 

@@ -9,8 +9,9 @@ given as a ratio to the stack's own cost:
   like ``/dashboard`` (the project's defaults), it returns a dashboard-sized JSON document kept
   as rendered bytes in the Django cache, which is what a dashboard cache hit costs at best.
 
-Routed only when ``BENCH_CONTROLS_ENABLED`` is true (see ``apps/core/api/urls.py``); never
-enabled in production.
+Routed only where the bench app is installed (``config/settings/local.py`` and
+``config/settings/bench.py``, see ``config/urls.py``); never in production or the tests' default
+settings.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from rest_framework.views import APIView
 
 from apps.core.api.schema import error_responses
 
-logger = logging.getLogger("apps.core.bench")
+logger = logging.getLogger("apps.bench")
 
 CACHED_CONTROL_KEY = "bench:cached-control:v1"
 TAGS = ["bench"]
@@ -106,8 +107,8 @@ class BareControlView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Benchmark control: the bare floor",
-        description="No authentication, throttle, database or cache. Only when "
-        "`BENCH_CONTROLS_ENABLED`.",
+        description="No authentication, throttle, database or cache. Only in the local and "
+        "benchmark settings.",
         responses={200: inline_serializer("BareControl", {"ok": serializers.BooleanField()})},
         auth=[],
     )
@@ -122,7 +123,7 @@ class CachedControlView(APIView):
         tags=TAGS,
         summary="Benchmark control: authentication and one cache read",
         description="A dashboard-sized JSON document served from the cache as rendered bytes. "
-        "Only when `BENCH_CONTROLS_ENABLED`.",
+        "Only in the local and benchmark settings.",
         responses={
             200: inline_serializer("CachedControl", {"overall_progress": serializers.DictField()}),
             **error_responses(401),
