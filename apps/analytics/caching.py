@@ -20,7 +20,6 @@ or unreachable), so the caller computes the answer instead of failing.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,17 +47,17 @@ class CachedRead:
     generation: str | None  # the learner's version seen before computing: pass to write_user_cache
 
 
+LEARNER_VERSION = sql.CompiledQuery(
+    lambda *, user_id: LearnerState.objects.filter(user_id=user_id).values("version"),
+    user_id=-9_000_001,
+)
+"""The learner's version row; on every dashboard read, so compiled once (apps/core/sql.py)."""
+
+
 def learner_version(user_id: int) -> str:
-    """The learner's current version from the database ("0" for someone with no record yet).
-    On every dashboard read, so written out (apps/core/sql.py)."""
-    row = sql.fetch_one(_version_sql(), [user_id])
-    return str(row[0] if row and row[0] else 0)
-
-
-@functools.cache
-def _version_sql() -> str:
-    table = sql.quote(LearnerState._meta.db_table)
-    return f"SELECT version FROM {table} WHERE user_id = %s"  # noqa: S608  # nosec B608
+    """The learner's current version from the database ("0" for someone with no record yet)."""
+    row = LEARNER_VERSION.fetch_first(user_id=user_id)
+    return str(row["version"] if row and row["version"] else 0)
 
 
 def read_user_cache(name: str, user_id: int) -> CachedRead:

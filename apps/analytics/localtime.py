@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
+
+from apps.accounts.models import Profile, User
 
 
 @lru_cache(maxsize=512)
@@ -19,28 +20,22 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def timezone_name_of(user: Any) -> str:
+def timezone_name_of(user: User) -> str:
     """The user's profile timezone (the profile is loaded with the user by authentication)."""
     try:
         profile = user.profile
-    except Exception:  # no profile row: the default
+    except Profile.DoesNotExist:  # no profile row: the default
         return "UTC"
-    return str(getattr(profile, "timezone", "") or "UTC")
+    return profile.timezone or "UTC"
 
 
-def zone_of(user: Any) -> ZoneInfo:
+def zone_of(user: User) -> ZoneInfo:
     return zone(timezone_name_of(user))
 
 
-def aware(moment: datetime) -> datetime:
-    """``moment`` with a timezone (naive values are taken as UTC)."""
-    if timezone.is_naive(moment):
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def local_date(moment: datetime, tz: ZoneInfo) -> date:
-    return aware(moment).astimezone(tz).date()
+    """The calendar day of ``moment`` (aware, as every datetime PostgreSQL returns) in ``tz``."""
+    return timezone.localtime(moment, tz).date()
 
 
 def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:

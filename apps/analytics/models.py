@@ -100,8 +100,15 @@ class LearnerState(models.Model):
 class DailyActivity(models.Model):
     """Per learner per day (the learner's own calendar day)."""
 
+    # No index of its own: the ``(user, date)`` unique index serves every read by learner. A
+    # second index on ``user`` alone let PostgreSQL read a learner's whole history (a year is
+    # 365 rows) and filter it for a week's range; with one index every read of a range of days
+    # costs the days in the range, however long the history (tests/dashboard/test_cost.py).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="daily_activity"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="daily_activity",
+        db_index=False,
     )
     date = models.DateField()
     answered = models.PositiveIntegerField(default=0)

@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any, Literal
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
+from apps.accounts.models import User
 from apps.analytics.localtime import (
-    aware,
     days_between,
     month_bounds,
     today_in,
@@ -91,49 +90,44 @@ class LearnerStats:
         return score_percent(correct=self.correct, answered=self.answered)
 
 
-def learner_stats(*, user_id: int) -> LearnerStats:
-    """One query, whatever the history: the learner's per-category aggregates, laid over the
-    active categories from the shared cache (``taxonomy.selectors.active_category_rows``).
+PROGRESS = sql.CompiledQuery(
+    lambda *, user_id: (
+        CategoryProgress.objects.filter(user_id=user_id)
+        .order_by()
+        .values("category_id", "answered", "correct", "last_practiced_at")
+    ),
+    user_id=-9_000_001,
+)
+"""The learner's per-category aggregates (one row per category started, in no order)."""
 
-    On every uncached dashboard, so the statement is written out (apps/core/sql.py)."""
-    progress = {
-        cid: (answered, correct, last)
-        for cid, answered, correct, last in sql.fetch_all(_progress_sql(), [user_id])
-    }
+
+def learner_stats(*, user_id: int) -> LearnerStats:
+    """One query, whatever the history: the learner's per-category aggregates
+    (:data:`PROGRESS`, compiled once: it is on every uncached dashboard), laid over the active
+    categories from the shared cache (``taxonomy.selectors.active_category_rows``)."""
+    progress = {row["category_id"]: row for row in PROGRESS.fetch(user_id=user_id)}
     categories = []
     for cid, slug, name, order in active_category_rows():
-        answered, correct, last = progress.get(cid, _NOT_STARTED)
+        row = progress.get(cid)
         categories.append(
             CategoryStat(
                 category_id=cid,
                 name=name,
                 slug=slug,
                 order=order,
-                answered=answered,
-                correct=correct,
-                last_practiced_at=None if last is None else aware(last),
+                answered=row["answered"] if row else 0,
+                correct=row["correct"] if row else 0,
+                last_practiced_at=row["last_practiced_at"] if row else None,
             )
         )
     return LearnerStats(
         categories=categories,
-        answered=sum(r[0] for r in progress.values()),
-        correct=sum(r[1] for r in progress.values()),
+        answered=sum(row["answered"] for row in progress.values()),
+        correct=sum(row["correct"] for row in progress.values()),
     )
 
 
-_NOT_STARTED = (0, 0, None)
-
-
-@cache
-def _progress_sql() -> str:
-    table = sql.quote(CategoryProgress._meta.db_table)
-    return (
-        "SELECT category_id, answered, correct, last_practiced_at "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        f"FROM {table} WHERE user_id = %s"
-    )
-
-
-def category_progress_for(user: Any, category_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+def category_progress_for(user: User, category_ids: Sequence[int]) -> dict[int, dict[str, int]]:
     """The progress provider for ``GET /categories`` (registered with
     ``apps.taxonomy.progress``): ``{category_id: {"answered", "correct", "score_percent"}}`` in
     one query; categories not started are left out (the caller fills zeros)."""
@@ -169,7 +163,7 @@ def category_breakdown(*, user_id: int) -> list[dict[str, Any]]:
 # --- Totals and time ------------------------------------------------------------------------------
 
 
-def overview(*, user: Any) -> dict[str, Any]:
+def overview(*, user: User) -> dict[str, Any]:
     """Totals over the learner's whole record, in two queries."""
     answers = CategoryProgress.objects.filter(user_id=user.pk).aggregate(
         answered=Sum("answered"), correct=Sum("correct"), started=Count("id")
@@ -203,7 +197,7 @@ def _days(user_id: int, first: date, last: date) -> dict[date, DailyActivity]:
 
 
 def study_time_series(
-    *, user: Any, period: StudyRange = "week", now: datetime | None = None
+    *, user: User, period: StudyRange = "week", now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Daily study minutes for the learner's current calendar week (Monday to Sunday) or
     month, every day present (zeros included, days still to come as well), oldest first."""
@@ -221,7 +215,7 @@ def study_time_series(
 
 
 def heatmap(
-    *, user: Any, days: int = HEATMAP_DEFAULT_DAYS, now: datetime | None = None
+    *, user: User, days: int = HEATMAP_DEFAULT_DAYS, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Questions answered per day over the last ``days`` days up to today, zeros included,
     oldest first."""
@@ -235,7 +229,7 @@ def heatmap(
 
 
 def weekly_trends(
-    *, user: Any, weeks: int = TRENDS_DEFAULT_WEEKS, now: datetime | None = None
+    *, user: User, weeks: int = TRENDS_DEFAULT_WEEKS, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Score per week (Monday start) for the last ``weeks`` weeks including this one, oldest
     first; ``score_percent`` is null for a week without answers."""
@@ -259,28 +253,42 @@ def weekly_trends(
     ]
 
 
-def weekly_study_seconds(*, user: Any, now: datetime | None = None) -> tuple[int, int]:
+_STUDY = F("time_spent_sec") + F("reading_sec")
+
+WEEKLY_STUDY = sql.CompiledQuery(
+    lambda *, user_id, first, split, end: (
+        DailyActivity.objects.filter(user_id=user_id, date__gte=first, date__lt=end)
+        .order_by()
+        .values("user_id")
+        .annotate(
+            before=Sum(_STUDY, filter=Q(date__lt=split)),
+            since=Sum(_STUDY, filter=Q(date__gte=split)),
+        )
+        .values("before", "since")
+    ),
+    user_id=-9_000_001,
+    first=date(1901, 1, 1),
+    split=date(1902, 2, 2),
+    end=date(1903, 3, 3),
+)
+"""Study seconds on the learner's days ``first`` <= day < ``split`` and ``split`` <= day <
+``end``: one row (none without a day in the range). Reads only the days in the range, by the
+``(user, date)`` index, however long the history."""
+
+
+def weekly_study_seconds(*, user: User, now: datetime | None = None) -> tuple[int, int]:
     """Study seconds in the learner's current week and in the week before, in one query
-    (written out: on every uncached dashboard)."""
+    (:data:`WEEKLY_STUDY`, compiled once: it is on every uncached dashboard)."""
     this_week = week_start(today_in(zone_of(user), now))
-    last_week = this_week - timedelta(weeks=1)
-    row = sql.fetch_one(
-        _weekly_sql(), [this_week, this_week, user.pk, last_week, this_week + timedelta(weeks=1)]
+    row = WEEKLY_STUDY.fetch_first(
+        user_id=user.pk,
+        first=this_week - timedelta(weeks=1),
+        split=this_week,
+        end=this_week + timedelta(weeks=1),
     )
-    this_sec, last_sec = row if row is not None else (None, None)
-    return int(this_sec or 0), int(last_sec or 0)
-
-
-@cache
-def _weekly_sql() -> str:
-    day = sql.quote("date")
-    study = f"{sql.quote('time_spent_sec')} + {sql.quote('reading_sec')}"
-    return (
-        f"SELECT SUM(CASE WHEN {day} >= %s THEN {study} END), "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        f"SUM(CASE WHEN {day} < %s THEN {study} END) "
-        f"FROM {sql.quote(DailyActivity._meta.db_table)} "
-        f"WHERE user_id = %s AND {day} >= %s AND {day} < %s"
-    )
+    if row is None:
+        return 0, 0
+    return int(row["since"] or 0), int(row["before"] or 0)
 
 
 # --- Personal data (GDPR export) -----------------------------------------------------------

@@ -41,10 +41,7 @@ CREATE TRIGGER audit_auditevent_append_only
 
 
 def install_append_only_trigger(using: str = "default", **kwargs: Any) -> None:
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(APPEND_ONLY_SQL)
 
 

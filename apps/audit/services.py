@@ -110,16 +110,13 @@ def pseudonymise_user(*, user_id: int, email: str) -> int:
 def erasure() -> Iterator[None]:
     """Lets the enclosed statements rewrite who an event names (actor, before and after), the one
     change the database allows besides unlinking an actor; see ``apps.audit.apps``."""
-    postgres = connection.vendor == "postgresql"
     with transaction.atomic():
-        if postgres:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('openmrcs.audit_erasure', 'on', true)")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('openmrcs.audit_erasure', 'on', true)")
         yield
         # (On an error the savepoint's rollback undoes the flag as well.)
-        if postgres:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('openmrcs.audit_erasure', 'off', true)")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('openmrcs.audit_erasure', 'off', true)")
 
 
 def _pseudonymise(about: models.QuerySet[AuditEvent], *, needle: str, label: str) -> int:

@@ -4,9 +4,11 @@ Cost does not grow with the learner's history: it reads only aggregates and summ
 fixed number of queries (the progress per category, this week's and last week's study time,
 active dismissals, the last practice and the last exam from their own apps); the active
 categories and the featured resources are cached for everyone, and the last practice's category
-names are taken from the active categories already read. Each of those queries is written out
-in its app's selectors (apps/core/sql.py): the ORM spent longer building them than PostgreSQL
-spends running them.
+names are taken from the active categories already read. Each of those queries is an ORM
+queryset compiled once per process by its own app (``apps.core.sql.CompiledQuery``): the ORM
+spent longer building them than PostgreSQL spends running them. Each reads a bounded number of
+rows through an index, whatever the plan PostgreSQL caches for it (tests/dashboard/test_cost.py
+runs every one under custom and generic plans for a short and a long history).
 
 The rendered JSON bytes are cached per learner for ``DASHBOARD_CACHE_SECONDS`` and served as they
 are. The learning record deletes the entry on every answer, dismissal and rebuild (see
@@ -25,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from apps.accounts.models import User
 from apps.analytics.caching import DASHBOARD, read_user_cache, write_user_cache
 from apps.analytics.localtime import local_date, timezone_name_of, today_in, zone
 from apps.analytics.selectors import LearnerStats, hours, learner_stats, weekly_study_seconds
@@ -87,12 +90,12 @@ def _last_exam(user_id: int, today: date, tz: ZoneInfo) -> dict[str, Any] | None
     }
 
 
-def dashboard_for(*, user: Any, now: datetime | None = None) -> dict[str, Any]:
+def dashboard_for(*, user: User, now: datetime | None = None) -> dict[str, Any]:
     """The dashboard document of api-contract.md, computed from the aggregates."""
     return _document(user, now or timezone.now(), timezone_name_of(user))
 
 
-def _document(user: Any, now: datetime, tz_name: str) -> dict[str, Any]:
+def _document(user: User, now: datetime, tz_name: str) -> dict[str, Any]:
     tz = zone(tz_name)
     today = today_in(tz, now)
     stats = learner_stats(user_id=user.pk)
@@ -131,7 +134,7 @@ def _document(user: Any, now: datetime, tz_name: str) -> dict[str, Any]:
     }
 
 
-def dashboard_json(*, user: Any) -> bytes:
+def dashboard_json(*, user: User) -> bytes:
     """The dashboard as JSON bytes, from the learner's cache entry when it is current."""
     tz_name = timezone_name_of(user)
     found = read_user_cache(DASHBOARD, user.pk)

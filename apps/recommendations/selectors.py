@@ -23,8 +23,7 @@ ones are hidden). Only active categories are suggested; a dismissed category is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -48,19 +47,23 @@ def dismissal_cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.RECOMMENDATION_DISMISS_DAYS)
 
 
+DISMISSED = sql.CompiledQuery(
+    lambda *, user_id, cutoff: (
+        TopicDismissal.objects.filter(user_id=user_id, dismissed_at__gt=cutoff)
+        .order_by()
+        .values("category_id")
+    ),
+    user_id=-9_000_001,
+    cutoff=datetime(1901, 1, 1, tzinfo=UTC),
+)
+"""The categories the learner dismissed after ``cutoff`` (at most one row per category)."""
+
+
 def dismissed_category_ids(*, user_id: int, now: datetime | None = None) -> set[int]:
-    """Categories the learner dismissed recently enough to stay hidden (one query, written out:
-    it is on every uncached dashboard)."""
-    rows = sql.fetch_all(_dismissed_sql(), [user_id, dismissal_cutoff(now)])
-    return {row[0] for row in rows}
-
-
-@cache
-def _dismissed_sql() -> str:
-    return (
-        f"SELECT category_id FROM {sql.quote(TopicDismissal._meta.db_table)} "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        "WHERE user_id = %s AND dismissed_at > %s"
-    )
+    """Categories the learner dismissed recently enough to stay hidden (one query, compiled
+    once: it is on every uncached dashboard)."""
+    rows = DISMISSED.fetch(user_id=user_id, cutoff=dismissal_cutoff(now))
+    return {row["category_id"] for row in rows}
 
 
 def rank_topics(

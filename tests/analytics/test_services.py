@@ -191,14 +191,13 @@ def test_statement_count_does_not_grow_with_the_batch(
 
     # A right and a wrong answer (the question statistics take one update per distinct
     # (answered, correct) pair, so a mixed batch is the widest case) versus 180 answers.
-    pg = connection.vendor == "postgresql"
     two = statements(questions[:2], user)
     assert statements(questions, other_user) == two
-    # PostgreSQL: the learner lock (reading the timezone), then one statement for the facts
-    # and every aggregate...
-    assert two == (2 if pg else 7)
+    # The learner lock (reading the timezone), then one statement for the facts and every
+    # aggregate...
+    assert two == 2
     # ...and a single statement once the process knows the learners' timezones.
-    assert statements(questions[:2], user) == statements(questions, other_user) == (1 if pg else 7)
+    assert statements(questions[:2], user) == statements(questions, other_user) == 1
 
 
 def test_a_timezone_changed_since_this_process_read_it_is_not_used(
@@ -219,7 +218,7 @@ def test_a_timezone_changed_since_this_process_read_it_is_not_used(
     assert q2.times_answered == 1
     # Nothing was written with the stale timezone: the guess was refused, then the learner
     # locked again and the answer recorded with the profile's timezone.
-    assert len(ctx.captured_queries) == (3 if connection.vendor == "postgresql" else 5)
+    assert len(ctx.captured_queries) == 3
 
 
 def test_the_publishers_rollback_takes_everything_with_it(

@@ -3,12 +3,15 @@ heartbeat. Days and weeks are the caller's own (profile timezone, weeks start on
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.analytics import selectors, services
 from apps.analytics.api import serializers as s
 from apps.core.api.schema import error_responses
@@ -18,6 +21,11 @@ def _user_id(request: Request) -> int:
     user_id = request.user.pk
     assert user_id is not None  # IsAuthenticated (the default permission) guarantees a user  # nosec B101
     return int(user_id)
+
+
+def _user(request: Request) -> User:
+    """The caller (every view here requires authentication: the default permission)."""
+    return cast(User, request.user)
 
 
 TAGS = ["analytics"]
@@ -34,7 +42,7 @@ class OverviewView(APIView):
         responses={200: s.OverviewSerializer, **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        return Response(s.OverviewSerializer(selectors.overview(user=request.user)).data)
+        return Response(s.OverviewSerializer(selectors.overview(user=_user(request))).data)
 
 
 class StudyTimeView(APIView):
@@ -53,7 +61,7 @@ class StudyTimeView(APIView):
         query = s.StudyTimeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         series = selectors.study_time_series(
-            user=request.user, period=query.validated_data["range"]
+            user=_user(request), period=query.validated_data["range"]
         )
         return Response(s.StudyDaySerializer(series, many=True).data)
 
@@ -84,7 +92,7 @@ class HeatmapView(APIView):
     def get(self, request: Request) -> Response:
         query = s.HeatmapQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        days = selectors.heatmap(user=request.user, days=query.validated_data["days"])
+        days = selectors.heatmap(user=_user(request), days=query.validated_data["days"])
         return Response(s.HeatmapDaySerializer(days, many=True).data)
 
 
@@ -102,7 +110,7 @@ class TrendsView(APIView):
     def get(self, request: Request) -> Response:
         query = s.TrendsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        weeks = selectors.weekly_trends(user=request.user, weeks=query.validated_data["weeks"])
+        weeks = selectors.weekly_trends(user=_user(request), weeks=query.validated_data["weeks"])
         return Response(s.TrendWeekSerializer(weeks, many=True).data)
 
 

@@ -6,8 +6,9 @@ time.
   ``AnalyticsConfig.ready``). In the publisher's transaction it writes one ``AnswerFact`` per
   answer, adds to the learner's ``DailyActivity`` (the day in the learner's timezone) and
   ``CategoryProgress`` with atomic increments, adds to the questions' anonymous statistics
-  (``apps.questions.services.record_question_stats``), and after commit deletes the learner's
-  cached dashboard. A fixed number of statements per batch, however many answers.
+  (with the fragment questions owns, ``apps.questions.statements.question_stats_sql``), and
+  after commit deletes the learner's cached dashboard: one statement per batch, however many
+  answers (``apps.analytics.statements``; two the first time a process meets the learner).
 - ``record_heartbeat`` credits bounded reading time (see its docstring).
 - ``recompute_aggregates`` rebuilds every aggregate from the raw record exactly; nightly by Beat
   (``analytics.recompute_aggregates``) and by ``manage.py recompute_aggregates``.

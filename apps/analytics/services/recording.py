@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,29 +9,24 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from apps.accounts.models import Profile
+from apps.analytics import statements
 from apps.analytics.caching import invalidate_user_caches
-from apps.analytics.localtime import aware, local_date, zone
-from apps.analytics.models import (
-    AnswerFact,
-    CategoryProgress,
-    DailyActivity,
-    HeartbeatLog,
-    LearnerState,
-)
-from apps.analytics.services.sql import insert_ignoring_conflicts, upsert_adding
+from apps.analytics.localtime import local_date, zone
+from apps.analytics.models import DailyActivity, HeartbeatLog, LearnerState
+from apps.core import sql
 from apps.questions.learning import AnsweredQuestion
-from apps.questions.services import record_question_stats
-from apps.questions.services.questions import question_stats_sql
 
 _MAX_INT = 2_147_483_647
 
 
 @dataclass(frozen=True)
 class _Fact:
+    """One row of ``AnswerFact``: its fields are :data:`statements.FACT_COLUMNS`."""
+
     user_id: int
     question_id: int
     category_id: int
@@ -55,27 +48,17 @@ def lock_learners(*, user_ids: Iterable[int]) -> dict[int, str | None]:
     the transaction: one learner's aggregate writes and rebuilds never interleave.
 
     Returns each learner's profile timezone (``None`` without a profile), read by the same
-    statement, so that recording an answer needs no separate profile query."""
+    statement (:data:`statements.LOCK_LEARNERS`), so that recording an answer needs no separate
+    profile query."""
     ids = sorted(set(user_ids))
     if not ids:
         return {}
-    now = timezone.now()
-    table = connection.ops.quote_name(LearnerState._meta.db_table)
-    profiles = connection.ops.quote_name(Profile._meta.db_table)
-    # One statement that creates, locks and moves each learner's version forward (PostgreSQL
-    # and SQLite both speak this upsert); the version stamps cached views (analytics.caching).
-    values = ", ".join(["(%s, %s, 1)"] * len(ids))
-    params: list[Any] = [p for uid in ids for p in (uid, now)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, touched_at, version) VALUES {values} "  # noqa: S608  # nosec B608
-            f"ON CONFLICT (user_id) DO UPDATE SET touched_at = EXCLUDED.touched_at, "
-            f"version = {table}.version + 1 "
-            f"RETURNING user_id, (SELECT p.timezone FROM {profiles} p "
-            f"WHERE p.user_id = {table}.user_id)",
-            params,
-        )
-        return {int(uid): tz for uid, tz in cursor.fetchall()}
+    rows = sql.fetch_all(
+        statements.LOCK_LEARNERS,
+        {"learner_ids": ids, "now": timezone.now()},
+        into=statements.LearnerZone,
+    )
+    return {row.user_id: row.timezone for row in rows}
 
 
 def record_answers(*, answers: Sequence[AnsweredQuestion]) -> int:
@@ -85,9 +68,9 @@ def record_answers(*, answers: Sequence[AnsweredQuestion]) -> int:
     (in the learner's timezone) and category; adds to the questions' anonymous statistics;
     and, once the transaction commits, deletes the learners' cached dashboards. Atomic
     increments: concurrent batches lose nothing. The number of statements does not depend on
-    the number of answers: on PostgreSQL one statement does it all when this process already
-    knows the learners' timezones (:func:`_record_with_known_zones`), two otherwise (the lock,
-    which reads the timezones, then the rest).
+    the number of answers: one statement does it all when this process already knows the
+    learners' timezones (:func:`_record_with_known_zones`), two otherwise (the lock, which reads
+    the timezones, then the rest).
 
     A question already recorded for the same session is ignored (the call is idempotent), so a
     retried publish never counts twice. Returns the number of answers newly recorded.
@@ -98,17 +81,11 @@ def record_answers(*, answers: Sequence[AnsweredQuestion]) -> int:
     # must abort the whole answer anyway.
     with transaction.atomic(savepoint=False):
         user_ids = sorted({a.user_id for a in answers})
-        recorded: int | None = None
-        if connection.vendor == "postgresql":
-            recorded = _record_with_known_zones(answers, user_ids)
+        recorded = _record_with_known_zones(answers, user_ids)
         if recorded is None:
             zones = lock_learners(user_ids=user_ids)
             _remember_zones(zones)
-            facts = _facts(answers, zones)
-            if connection.vendor == "postgresql":
-                recorded = _record_in_one_statement(list(facts.values()))
-            else:
-                recorded = _record_step_by_step(facts)
+            recorded = _record_locked(list(_facts(answers, zones).values()))
         if recorded:
             transaction.on_commit(partial(invalidate_user_caches, user_ids=user_ids))
     return recorded
@@ -123,7 +100,6 @@ def _facts(
     facts: dict[tuple[int, str, int, int], _Fact] = {}
     for a in answers:
         raw = max(0, min(int(a.time_spent_sec), _MAX_INT))
-        at = aware(a.answered_at)
         fact = _Fact(
             user_id=a.user_id,
             question_id=a.question_id,
@@ -133,8 +109,8 @@ def _facts(
             is_correct=bool(a.is_correct),
             time_spent_sec=raw,
             counted_time_sec=min(raw, cap),
-            answered_at=at,
-            local_date=local_date(at, zone(zones.get(a.user_id))),
+            answered_at=a.answered_at,
+            local_date=local_date(a.answered_at, zone(zones.get(a.user_id))),
         )
         facts.setdefault(fact.key, fact)
     return facts
@@ -157,207 +133,45 @@ def _remember_zones(zones: Mapping[int, str | None]) -> None:
 def _record_with_known_zones(
     answers: Sequence[AnsweredQuestion], user_ids: Sequence[int]
 ) -> int | None:
-    """PostgreSQL: :func:`lock_learners` and :func:`_record_in_one_statement` as one statement,
-    with the answers dated by the timezones this process last read for the learners. Returns
-    how many answers were newly recorded, or ``None`` (and nothing recorded, though the
-    learners are locked) when a timezone is unknown here or is no longer the profile's."""
+    """:func:`lock_learners` and :func:`_record_locked` as one statement
+    (:data:`statements.LOCK_AND_RECORD_ONE` / ``_MANY``), with the answers dated by the
+    timezones this process last read for the learners. Returns how many answers were newly
+    recorded, or ``None`` (and nothing recorded, though the learners are locked) when a
+    timezone is unknown here or is no longer the profile's."""
     guesses = {uid: _zone_guesses[uid] for uid in user_ids if uid in _zone_guesses}
     if len(guesses) < len(user_ids):
         return None
     facts = list(_facts(answers, guesses).values())
-    one = len(facts) == 1  # then one learner too
-    now = timezone.now()
-    zones = [guesses[uid] for uid in user_ids]
-    learners: list[Any] = (
-        [user_ids[0], now, zones[0]] if one else [now, list(user_ids), list(user_ids), zones]
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_and_record_sql(one=one), [*learners, *_fact_params(facts)])
-        wrong_guesses, recorded = cursor.fetchone()
-    return None if wrong_guesses else int(recorded)
+    params = _fact_params(facts)
+    params["now"] = timezone.now()
+    if len(facts) == 1:  # then one learner too
+        params["zone"] = guesses[user_ids[0]]
+        statement = statements.LOCK_AND_RECORD_ONE
+    else:
+        params["learner_ids"] = list(user_ids)
+        params["zones"] = [guesses[uid] for uid in user_ids]
+        statement = statements.LOCK_AND_RECORD_MANY
+    row = sql.fetch_one(statement, params, into=statements.LockedAndRecorded)
+    assert row is not None  # nosec B101 # an aggregate-only SELECT always returns its row
+    return None if row.wrong_guesses else row.recorded
 
 
-_FACT_COLUMNS = (
-    "user_id",
-    "question_id",
-    "category_id",
-    "source",
-    "source_id",
-    "is_correct",
-    "time_spent_sec",
-    "counted_time_sec",
-    "answered_at",
-    "local_date",
-)
-_FACT_TYPES = (
-    "bigint",
-    "bigint",
-    "bigint",
-    "varchar",
-    "bigint",
-    "boolean",
-    "integer",
-    "integer",
-    "timestamptz",
-    "date",
-)
+def _record_locked(facts: Sequence[_Fact]) -> int:
+    """The learners already locked: inserts the facts and adds the ones actually inserted to
+    the days, the categories and the questions' statistics, in one statement
+    (:data:`statements.RECORD_ONE` / ``_MANY``). Returns how many facts were new."""
+    statement = statements.RECORD_ONE if len(facts) == 1 else statements.RECORD_MANY
+    row = sql.fetch_one(statement, _fact_params(facts), into=statements.Recorded)
+    assert row is not None  # nosec B101 # an aggregate-only SELECT always returns its row
+    return row.recorded
 
 
-def _record_in_one_statement(facts: Sequence[_Fact]) -> int:
-    """PostgreSQL, the learners already locked: inserts the facts and adds the ones actually
-    inserted to the days, the categories and the questions' statistics, in one statement (a
-    data-modifying ``WITH``); the sums are those of :func:`_add_to_aggregates`. Returns how
-    many facts were new."""
-    with connection.cursor() as cursor:
-        cursor.execute(_record_sql(one=len(facts) == 1), _fact_params(facts))
-        (recorded,) = cursor.fetchone()
-    return int(recorded)
-
-
-def _fact_params(facts: Sequence[_Fact]) -> list[Any]:
+def _fact_params(facts: Sequence[_Fact]) -> dict[str, Any]:
     """One value per column for a single fact, else one array per column (a fixed number of
     parameters whatever the batch's size)."""
     if len(facts) == 1:
-        return [getattr(facts[0], c) for c in _FACT_COLUMNS]
-    return [[getattr(f, c) for f in facts] for c in _FACT_COLUMNS]
-
-
-@functools.cache
-def _record_sql(*, one: bool) -> str:
-    return f"WITH {_recording_ctes(one=one, guarded=False)} SELECT count(*) FROM new_fact"  # noqa: S608  # nosec B608
-
-
-@functools.cache
-def _lock_and_record_sql(*, one: bool) -> str:
-    """:func:`lock_learners` and :func:`_record_sql` in one statement, the facts written only if
-    every timezone guess was right (``wrong_guess`` is empty). The facts are read only once no
-    guess is found wrong, that is once the whole ``learner`` upsert has run: the learners are
-    locked before any fact or aggregate is written, as in the two-statement path."""
-    table = connection.ops.quote_name(LearnerState._meta.db_table)
-    profiles = connection.ops.quote_name(Profile._meta.db_table)
-    if one:
-        rows = "VALUES (%s, %s, 1)"
-        wrong = "SELECT 1 FROM learner l WHERE l.tz IS DISTINCT FROM %s"
-    else:
-        rows = "SELECT u, t.now, 1 FROM (SELECT %s::timestamptz AS now) t, unnest(%s::bigint[]) u"
-        wrong = (
-            "SELECT 1 FROM learner l JOIN unnest(%s::bigint[], %s::text[]) AS g (user_id, tz) "
-            "ON g.user_id = l.user_id WHERE l.tz IS DISTINCT FROM g.tz"
-        )
-    return (
-        f"WITH learner AS (INSERT INTO {table} (user_id, touched_at, version) {rows} "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        "ON CONFLICT (user_id) DO UPDATE SET touched_at = EXCLUDED.touched_at, "
-        f"version = {table}.version + 1 "
-        f"RETURNING user_id, (SELECT p.timezone FROM {profiles} p "
-        f"WHERE p.user_id = {table}.user_id) AS tz), "
-        f"wrong_guess AS ({wrong}), "
-        f"{_recording_ctes(one=one, guarded=True)} "
-        "SELECT (SELECT count(*) FROM wrong_guess), (SELECT count(*) FROM new_fact)"
-    )
-
-
-def _recording_ctes(*, one: bool, guarded: bool) -> str:
-    """The ``WITH`` items that insert the facts (``new_fact``: the ones actually inserted) and
-    add them to every aggregate. ``one``: a single fact, given as plain parameters, which
-    PostgreSQL plans in half the time of the general form (no arrays, no grouping, and a
-    single question row needs no ordered locking). ``guarded``: no fact is inserted if
-    ``wrong_guess`` has a row."""
-    q = connection.ops.quote_name
-    facts = q(AnswerFact._meta.db_table)
-    days = q(DailyActivity._meta.db_table)
-    progress = q(CategoryProgress._meta.db_table)
-    columns = ", ".join(q(c) for c in _FACT_COLUMNS)
-    guard = " WHERE NOT EXISTS (SELECT 1 FROM wrong_guess)" if guarded else ""
-    if one:
-        source = "SELECT " + ", ".join(f"%s::{t}" for t in _FACT_TYPES)
-        day = "1, is_correct::integer, counted_time_sec, 0 FROM new_fact"
-        category = "1, is_correct::integer, answered_at FROM new_fact"
-        per_question = "1 AS answered, is_correct::integer AS correct FROM new_fact"
-    else:
-        arrays = ", ".join(f"%s::{t}[]" for t in _FACT_TYPES)
-        source = f"SELECT * FROM unnest({arrays})"  # noqa: S608  # nosec B608
-        counts = "count(*), count(*) FILTER (WHERE is_correct)"
-        day = f"{counts}, sum(counted_time_sec), 0 FROM new_fact GROUP BY user_id, local_date"
-        category = f"{counts}, max(answered_at) FROM new_fact GROUP BY user_id, category_id"
-        per_question = (
-            "count(*) AS answered, count(*) FILTER (WHERE is_correct) AS correct "
-            "FROM new_fact GROUP BY question_id"
-        )
-    return (
-        f"new_fact AS (INSERT INTO {facts} ({columns}) {source}{guard} "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-        "ON CONFLICT (user_id, source, source_id, question_id) DO NOTHING "
-        "RETURNING user_id, question_id, category_id, is_correct, counted_time_sec, "
-        "answered_at, local_date), "
-        f"day AS (INSERT INTO {days} AS t "
-        f"(user_id, {q('date')}, answered, correct, time_spent_sec, reading_sec) "
-        f"SELECT user_id, local_date, {day} "
-        f"ON CONFLICT (user_id, {q('date')}) DO UPDATE SET "
-        "answered = t.answered + excluded.answered, correct = t.correct + excluded.correct, "
-        "time_spent_sec = t.time_spent_sec + excluded.time_spent_sec), "
-        f"category AS (INSERT INTO {progress} AS t "
-        "(user_id, category_id, answered, correct, last_practiced_at) "
-        f"SELECT user_id, category_id, {category} "
-        "ON CONFLICT (user_id, category_id) DO UPDATE SET "
-        "answered = t.answered + excluded.answered, correct = t.correct + excluded.correct, "
-        "last_practiced_at = GREATEST(t.last_practiced_at, excluded.last_practiced_at)), "
-        f"answered_question AS (SELECT question_id, {per_question}), "
-        f"{question_stats_sql(counts='answered_question', ordered_locks=not one)}"
-    )
-
-
-def _record_step_by_step(facts: dict[tuple[int, str, int, int], _Fact]) -> int:
-    """Elsewhere (SQLite, the embedded development default): the facts in one statement, then
-    the aggregates of the new ones in one statement each."""
-    inserted = insert_ignoring_conflicts(
-        table=AnswerFact._meta.db_table,
-        columns=_FACT_COLUMNS,
-        pg_types=_FACT_TYPES,
-        rows=[[getattr(f, c) for c in _FACT_COLUMNS] for f in facts.values()],
-        conflict=["user_id", "source", "source_id", "question_id"],
-        returning=["user_id", "source", "source_id", "question_id"],
-    )
-    new = [facts[(int(u), str(s), int(sid), int(q))] for u, s, sid, q in inserted]
-    if new:
-        _add_to_aggregates(new)
-    return len(new)
-
-
-def _add_to_aggregates(facts: Sequence[_Fact]) -> None:
-    days: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0])
-    categories: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    last_practiced: dict[tuple[int, int], datetime] = {}
-    questions: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for f in facts:
-        for totals in (days[(f.user_id, f.local_date)], categories[(f.user_id, f.category_id)]):
-            totals[0] += 1
-            totals[1] += int(f.is_correct)
-        days[(f.user_id, f.local_date)][2] += f.counted_time_sec
-        key = (f.user_id, f.category_id)
-        last_practiced[key] = max(last_practiced.get(key, f.answered_at), f.answered_at)
-        q = questions[f.question_id]
-        q[0] += 1
-        q[1] += int(f.is_correct)
-
-    upsert_adding(
-        table=DailyActivity._meta.db_table,
-        columns=["user_id", "date", "answered", "correct", "time_spent_sec", "reading_sec"],
-        pg_types=["bigint", "date", "integer", "integer", "integer", "integer"],
-        rows=[[u, d, a, c, t, 0] for (u, d), (a, c, t) in sorted(days.items())],
-        conflict=["user_id", "date"],
-        add=["answered", "correct", "time_spent_sec"],
-    )
-    upsert_adding(
-        table=CategoryProgress._meta.db_table,
-        columns=["user_id", "category_id", "answered", "correct", "last_practiced_at"],
-        pg_types=["bigint", "bigint", "integer", "integer", "timestamptz"],
-        rows=[
-            [u, c, a, k, last_practiced[(u, c)]] for (u, c), (a, k) in sorted(categories.items())
-        ],
-        conflict=["user_id", "category_id"],
-        add=["answered", "correct"],
-        latest=["last_practiced_at"],
-    )
-    record_question_stats(counts={qid: (a, c) for qid, (a, c) in questions.items()})
+        return {c: getattr(facts[0], c) for c in statements.FACT_COLUMNS}
+    return {c: [getattr(f, c) for f in facts] for c in statements.FACT_COLUMNS}
 
 
 def record_heartbeat(*, user_id: int, seconds: int, now: datetime | None = None) -> int:
@@ -368,8 +182,12 @@ def record_heartbeat(*, user_id: int, seconds: int, now: datetime | None = None)
     learner's previous heartbeat, so however often a client calls, credited reading time never
     exceeds real time. Heartbeats are serialised per learner (row lock), so concurrent calls
     cannot both claim the same interval.
+
+    The day's reading time is added with an ``F()`` update, and the day created only when it
+    has no row yet: every writer of a learner's days (answers, heartbeats, rebuilds) holds the
+    learner's lock, so nothing can create the row in between.
     """
-    now = aware(now or timezone.now())
+    now = now or timezone.now()
     claimed = max(0, min(int(seconds), settings.ANALYTICS_HEARTBEAT_MAX_SEC))
     with transaction.atomic():
         zones = lock_learners(user_ids=[user_id])
@@ -384,12 +202,7 @@ def record_heartbeat(*, user_id: int, seconds: int, now: datetime | None = None)
             return 0
         day = local_date(now, zone(zones.get(user_id)))
         HeartbeatLog.objects.create(user_id=user_id, at=now, local_date=day, seconds=claimed)
-        upsert_adding(
-            table=DailyActivity._meta.db_table,
-            columns=["user_id", "date", "answered", "correct", "time_spent_sec", "reading_sec"],
-            pg_types=["bigint", "date", "integer", "integer", "integer", "integer"],
-            rows=[[user_id, day, 0, 0, 0, claimed]],
-            conflict=["user_id", "date"],
-            add=["reading_sec"],
-        )
+        days = DailyActivity.objects.filter(user_id=user_id, date=day)
+        if not days.update(reading_sec=F("reading_sec") + claimed):
+            DailyActivity.objects.create(user_id=user_id, date=day, reading_sec=claimed)
     return claimed

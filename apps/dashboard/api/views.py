@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.core.api.schema import error_responses
 from apps.dashboard.api.serializers import DashboardSerializer
 from apps.dashboard.selectors import dashboard_json
@@ -26,4 +29,6 @@ class DashboardView(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         # Already-rendered JSON (cached as bytes): no serialiser runs on a cache hit.
-        return HttpResponse(dashboard_json(user=request.user), content_type="application/json")
+        return HttpResponse(
+            dashboard_json(user=cast(User, request.user)), content_type="application/json"
+        )
