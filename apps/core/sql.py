@@ -28,7 +28,6 @@ import re
 import threading
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -112,7 +111,7 @@ def _build(into: type[T], names: Sequence[str], row: Sequence[Any]) -> T:
     values = dict(zip(names, row, strict=True))
     if values.keys() != mapping.names:
         missing, extra = mapping.names - values.keys(), values.keys() - mapping.names
-        raise TypeError(f"{into.__name__}: statement columns differ (missing {missing}, extra {extra})")
+        raise TypeError(f"{into.__name__}: columns differ (missing {missing}, extra {extra})")
     for name in mapping.json_fields:
         values[name] = decode_json(values[name])
     return into(**values)
@@ -234,24 +233,33 @@ class CompiledQuery:
             query = self._build(**self._samples).query
             compiler = query.get_compiler(connection=connection)
             text, params = compiler.as_sql()
-            names: list[str] = []
+            pieces: list[str] = []
             constants: dict[str, Any] = {}
+            placed: set[str] = set()
             for i, value in enumerate(params):
                 matches = [k for k, v in self._samples.items() if _same(v, value)]
                 if len(matches) > 1:
                     raise ValueError(f"compiled parameter {value!r} matches {matches}")
                 if matches:
-                    names.append(matches[0])
+                    pieces.append(f"%({matches[0]})s")
+                    placed.add(matches[0])
+                elif (literal := _literal(value)) is not None:
+                    # A constant of the queryset stays a constant: written into the text, the
+                    # planner sees it under a generic plan too (a partial index on
+                    # ``answered > 0`` is usable only when the 0 is in the statement).
+                    pieces.append(literal)
                 else:
-                    names.append(f"_c{i}")
+                    pieces.append(f"%(_c{i})s")
                     constants[f"_c{i}"] = value
-            unused = set(self._samples) - set(names)
+            unused = set(self._samples) - placed
             if unused:
                 raise ValueError(f"arguments {sorted(unused)} do not reach the compiled query")
-            counter = iter(names)
-            text = _PLACEHOLDER.sub(lambda _m: f"%({next(counter)})s", text)
+            counter = iter(pieces)
+            text = _PLACEHOLDER.sub(lambda _m: next(counter), text)
             columns = [*query.extra_select, *query.values_select, *query.annotation_select]
-            self._compiled = (text, constants, compiler, columns)
+            fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+            converters = compiler.get_converters(fields)  # looked up once, not per call
+            self._compiled = (text, constants, (compiler, converters), columns)
             return self._compiled
 
     @property
@@ -276,17 +284,33 @@ class CompiledQuery:
         return renamed, {f"{prefix}_{k.lstrip('_')}": v for k, v in constants.items()}
 
     def fetch(self, **values: Any) -> list[dict[str, Any]]:
-        text, constants, compiler, columns = self._compile()
+        text, constants, (compiler, converters), columns = self._compile()
         with connection.cursor() as cursor:
             cursor.execute(text, {**constants, **values})
             rows = cursor.fetchall()
         if not rows:
             return []
-        return [dict(zip(columns, row, strict=True)) for row in compiler.results_iter([rows])]
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def fetch_first(self, **values: Any) -> dict[str, Any] | None:
         rows = self.fetch(**values)
         return rows[0] if rows else None
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as SQL text, for the plain constants a queryset holds (booleans, integers,
+    short strings); ``None`` for anything else, which stays a parameter."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str) and len(value) <= 64:
+        # Standard SQL quoting; ``%`` doubled because the text still goes through the driver's
+        # placeholder parsing.
+        return "'" + str(value).replace("'", "''").replace("%", "%%") + "'"
+    return None
 
 
 def _same(sample: Any, value: Any) -> bool:
@@ -294,7 +318,7 @@ def _same(sample: Any, value: Any) -> bool:
     if type(sample) is not type(value):
         return False
     if isinstance(sample, list | tuple):
-        return len(sample) == len(value) and all(_same(a, b) for a, b in zip(sample, value))
-    if isinstance(sample, datetime | date):
-        return bool(sample == value)
+        return len(sample) == len(value) and all(
+            _same(a, b) for a, b in zip(sample, value, strict=True)
+        )
     return bool(sample == value)

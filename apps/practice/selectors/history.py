@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from django.db.models import Count, Max, Q
-from django.db.models.expressions import RawSQL
 
 from apps.core import sql
 from apps.practice.models import PracticeAttempt, PracticeSession
@@ -70,9 +69,10 @@ class LastPracticeSummary(TypedDict):
 # ``answered > 0`` and the order match the partial index practice_session_user_activity.
 LAST_ANSWERED_SESSION = sql.CompiledQuery(
     lambda *, user_id: (
-        # "> 0" in the SQL text, not a parameter: a generic plan then matches the partial index
-        # practice_session_user_activity (else it reads all of the learner's sessions).
-        PracticeSession.objects.filter(user_id=user_id, answered__gt=RawSQL("0", ()))
+        # CompiledQuery writes the 0 into the SQL text (a constant, not a parameter), so a
+        # generic plan matches the partial index practice_session_user_activity too
+        # (tests/dashboard/test_cost.py).
+        PracticeSession.objects.filter(user_id=user_id, answered__gt=0)
         .order_by("-last_activity_at", "-id")
         .values("id", "answered", "correct", "category_ids", "last_activity_at", "created_at")[:1]
     ),
