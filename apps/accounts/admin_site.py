@@ -22,6 +22,7 @@ from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 from django_otp.models import Device
 
 from apps.accounts import services
+from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
 
@@ -68,7 +69,7 @@ class StaffPasswordForm(_LimitedLoginMixin, AdminAuthenticationForm):
 
 
 class StaffOTPForm(_LimitedLoginMixin, OTPAdminAuthenticationForm):
-    def _chosen_device(self, user: Any) -> Device | None:
+    def _chosen_device(self, user: User) -> Device | None:
         device = super()._chosen_device(user)
         if device is None and not self.cleaned_data.get("otp_device"):
             # With a single confirmed device there is nothing to choose.

@@ -23,11 +23,14 @@ import urllib.request
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:  # the validators are loaded from settings, before the apps
+    from apps.accounts.models import User
 
 logger = logging.getLogger("apps.accounts.passwords")
 
@@ -40,7 +43,7 @@ class MaximumLengthValidator:
     def __init__(self, max_length: int = 128):
         self.max_length = max_length
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if len(password) > self.max_length:
             raise ValidationError(
                 f"This password is too long: at most {self.max_length} characters.",
@@ -66,7 +69,7 @@ def _normalise(text: str) -> str:
     return _NOT_ALNUM.sub("", text.lower().translate(_UNLEET))
 
 
-def context_words(user: Any = None) -> list[str]:
+def context_words(user: User | None = None) -> list[str]:
     """The words a password must not contain: the product's (``PASSWORD_CONTEXT_WORDS``) and the
     local part of the user's email address, whole and split at ``. _ - +``."""
     words = [str(word) for word in getattr(settings, "PASSWORD_CONTEXT_WORDS", [])]
@@ -83,7 +86,7 @@ class ContextWordsValidator:
     """Refuses passwords containing the product's name or the user's email local part, also when
     written with capitals, separators or digit-for-letter substitutions."""
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         text = _normalise(password)
         if any(word in text for word in context_words(user)):
             raise ValidationError(
@@ -204,7 +207,7 @@ class BreachedPasswordValidator:
             return bool(hibp_breach_count(password))
         return False
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if self.is_breached(password):
             raise ValidationError(
                 "This password has appeared in a data breach. Choose a different one.",

@@ -11,6 +11,7 @@ import csv
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import PermissionsMixin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import URLPattern, path
@@ -19,7 +20,7 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import audit_csv_rows
 from apps.audit.services import record_event
-from apps.core.roles import Role
+from apps.core.roles import Role, has_role
 
 
 class _Echo:
@@ -88,13 +89,12 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        user: Any = request.user
-        if not (user.is_active and user.is_staff):
+        user = request.user
+        if not (user.is_active and getattr(user, "is_staff", False)):
             return False
-        return bool(
-            user.is_superuser
-            or getattr(user, "role", None) == Role.ADMIN
-            or user.has_perm("audit.view_auditevent")
+        return has_role(user, Role.ADMIN) or (
+            isinstance(user, PermissionsMixin)
+            and (user.is_superuser or user.has_perm("audit.view_auditevent"))
         )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
