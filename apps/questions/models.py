@@ -28,6 +28,9 @@ class QuestionStatus(models.TextChoices):
 
 class QuestionQuerySet(models.QuerySet["Question"]):
     def published(self) -> QuestionQuerySet:
+        """What a candidate may see: published, in an active category. The one home of the
+        rule: written-out statements embed this queryset compiled (apps/core/sql.py), and
+        :attr:`Question.is_published` is its in-memory twin (tested against it)."""
         return self.filter(status=QuestionStatus.PUBLISHED, category__is_active=True)
 
 
@@ -89,6 +92,12 @@ class Question(models.Model):
     @property
     def has_been_answered(self) -> bool:
         return self.times_answered > 0
+
+    @property
+    def is_published(self) -> bool:
+        """:meth:`QuestionQuerySet.published` for a question already in memory (reads
+        ``category``: load it with ``select_related``)."""
+        return self.status == QuestionStatus.PUBLISHED and self.category.is_active
 
 
 class AnswerOption(models.Model):

@@ -13,7 +13,7 @@ from django.db.models import F
 from apps.core import sql
 from apps.questions import statements
 from apps.questions.grading import answer_keys
-from apps.questions.models import AnswerOption, Question
+from apps.questions.models import AnswerOption, Question, QuestionStatus
 from apps.questions.selectors import (
     display_questions,
     paper_key,
@@ -239,3 +239,17 @@ def test_imports_take_a_transaction_scoped_advisory_lock() -> None:
         cursor.execute(statements.SERIALISE_IMPORTS)
         cursor.execute(held)
         assert cursor.fetchone()[0] == before + 1
+
+
+@pytest.mark.django_db
+def test_is_published_is_the_in_memory_twin_of_the_published_queryset() -> None:
+    """``Question.is_published`` must agree with ``Question.objects.published()`` for every
+    status and for active and inactive categories."""
+    for active in (True, False):
+        category = CategoryFactory(is_active=active)
+        for status in QuestionStatus.values:
+            make_question(category=category, status=status)
+    published = set(Question.objects.published().values_list("id", flat=True))
+    for question in Question.objects.select_related("category"):
+        assert question.is_published == (question.id in published)
+    assert published  # the rule admits something

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from apps.practice.exceptions import SessionNotFound
 from apps.practice.models import PracticeAttempt, PracticeSession, QuestionFlag
 from apps.questions.grading import answer_keys
-from apps.questions.models import Question, QuestionStatus
+from apps.questions.models import Question
 from apps.questions.selectors import question_categories, questions_for_display
 from apps.taxonomy.models import Category
 
@@ -84,8 +84,7 @@ def session_questions(*, session: PracticeSession) -> list[SessionQuestion]:
             SessionQuestion(
                 position=position,
                 question=question,
-                is_available=question.status == QuestionStatus.PUBLISHED
-                and question.category.is_active,
+                is_available=question.is_published,
                 is_flagged=question.id in flagged,
                 attempt=None
                 if attempt is None
