@@ -34,6 +34,7 @@ from apps.exams.models import (
     ExamTemplateQuestion,
     SessionStatus,
 )
+from apps.questions.models import Question, QuestionType
 
 M = TypeVar("M", bound=Model)
 
@@ -157,6 +158,50 @@ def lock_exam_session(*, session_id: int, user_id: int | None) -> ExamSession | 
     else:
         rows = sql.fetch_rows(LOCK_USER_SESSION, {"session_id": session_id, "user_id": user_id})
     return sql.model_from_row(rows[0], ExamSession, prefix="s") if rows else None
+
+
+_Q = _columns(Question)
+
+LOCK_SESSION_TO_SAVE = (
+    f"SELECT {_SESSION_COLUMNS}, ARRAY(SELECT q.{_Q['id']} FROM {sql.table(Question)} q "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+    f"WHERE q.{_Q['id']} = ANY(%(question_ids)s::bigint[]) AND q.{_Q['type']} = %(single)s "
+    f"ORDER BY 1) AS single_answer_ids FROM {_SESSIONS} s "
+    "WHERE s.id = %(session_id)s AND s.user_id = %(user_id)s FOR UPDATE OF s"
+)
+""":data:`LOCK_USER_SESSION` with, for an answer save, which of ``question_ids`` are single
+best answer questions: what the selection rule needs beyond the option ids the session holds,
+in the same statement (a save asks only about the selections of more than one option)."""
+
+
+@dataclass(frozen=True)
+class SessionToSave:
+    """The session, row-locked, and the single best answer questions among those asked."""
+
+    session: ExamSession
+    single_answer_ids: frozenset[int]
+
+
+def lock_exam_session_to_save(
+    *, session_id: int, user_id: int, question_ids: Sequence[int]
+) -> SessionToSave | None:
+    """The user's session row-locked until the end of the transaction, as
+    :func:`lock_exam_session` gives it, with which of ``question_ids`` are of type ``single``
+    (as the question is now: the paper shows the current type); ``None`` when the session is
+    not the user's."""
+    rows = sql.fetch_rows(
+        LOCK_SESSION_TO_SAVE,
+        {
+            "session_id": session_id,
+            "user_id": user_id,
+            "question_ids": list(question_ids),
+            "single": QuestionType.SINGLE.value,
+        },
+    )
+    if not rows:
+        return None
+    session = sql.model_from_row(rows[0], ExamSession, prefix="s")
+    assert session is not None  # nosec B101 # the row is the session's
+    return SessionToSave(session=session, single_answer_ids=frozenset(rows[0]["single_answer_ids"]))
 
 
 # --- saving answers ---------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from tests.exams.factories import (
     make_bank,
     wrong_option,
 )
+from tests.questions.factories import make_question
 
 pytestmark = pytest.mark.django_db
 
@@ -231,6 +232,43 @@ def test_the_locked_session_is_the_session_the_orm_locks(data: Data) -> None:
     assert statements.lock_exam_session(session_id=MISSING, user_id=None) is None
     assert statements.LOCK_SESSION.endswith("FOR UPDATE")
     assert statements.LOCK_USER_SESSION.endswith("FOR UPDATE")
+
+
+def test_the_session_locked_to_save_comes_with_the_single_questions_the_orm_finds(
+    data: Data,
+) -> None:
+    multi = make_question(
+        category=Question.objects.get(pk=data.open.question_ids[0]).category, type="multi"
+    )
+    asked = [*data.open.question_ids, multi.pk, MISSING]
+    for session in (data.open, data.submitted, data.theirs):
+        for question_ids in (asked, asked[:1], []):
+            found = statements.lock_exam_session_to_save(
+                session_id=session.id, user_id=session.user_id, question_ids=question_ids
+            )
+            assert found is not None
+            assert fields(found.session) == fields(
+                ExamSession.objects.select_for_update().get(id=session.id, user=session.user)
+            )
+            assert not found.session._state.adding
+            assert found.single_answer_ids == set(
+                Question.objects.filter(pk__in=question_ids, type="single").values_list(
+                    "pk", flat=True
+                )
+            )
+    mine = statements.lock_exam_session_to_save(
+        session_id=data.open.id, user_id=data.user.id, question_ids=asked
+    )
+    assert mine is not None
+    assert multi.pk not in mine.single_answer_ids
+    assert set(data.open.question_ids) <= mine.single_answer_ids  # the bank is single only
+    assert (
+        statements.lock_exam_session_to_save(
+            session_id=data.theirs.id, user_id=data.user.id, question_ids=asked
+        )
+        is None
+    )
+    assert statements.LOCK_SESSION_TO_SAVE.endswith("FOR UPDATE OF s")
 
 
 # --- the answer upsert -------------------------------------------------------------------------

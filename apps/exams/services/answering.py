@@ -16,9 +16,11 @@ from apps.exams.selectors import is_past_deadline
 from apps.exams.statements import (
     SAVED_FIELDS,
     SavedAnswer,
-    lock_exam_session,
+    lock_exam_session_to_save,
     upsert_answers,
 )
+from apps.questions.grading import selection_error
+from apps.questions.models import QuestionType
 
 MAX_TIME_PER_ANSWER_SEC = 24 * 3600
 
@@ -42,27 +44,43 @@ def save_exam_answers(
     stored, in the order given.
 
     Raises ``NotFound`` (not the caller's session), ``ExamSubmitted`` / ``ExamExpired`` (409)
-    and ``ValidationFailed`` (a question not in the session, an option not in its question,
-    the same question twice). Validation errors are keyed ``<field_prefix>.<index>.<field>``,
-    or just ``<field>`` when ``field_prefix`` is empty (a single answer).
+    and ``ValidationFailed`` (a question not in the session, the same question twice, a
+    selection practice would refuse too: see :func:`apps.questions.grading.selection_error`;
+    ``[]`` is allowed and clears the answer). Validation errors are keyed
+    ``<field_prefix>.<index>.<field>``, or just ``<field>`` when ``field_prefix`` is empty (a
+    single answer).
 
-    One upsert per combination of fields sent (a batch sent alike is one statement), nothing
-    read back: a field left out is left alone by the upsert itself.
+    The selection rule is checked against the option ids the session stored at the start and,
+    for selections of more than one option, the question types read with the session's row
+    lock: no statement per answer. One upsert per combination of fields sent (a batch sent
+    alike is one statement), nothing read back: a field left out is left alone by the upsert
+    itself.
     """
     if not answers:
         raise ValidationFailed(
             "Send at least one answer.", fields={field_prefix or "question_id": ["Required."]}
         )
+    # Only a selection of several options can break the one-option rule of single questions.
+    several = [
+        given.question_id
+        for given in answers
+        if given.selected_option_ids is not None and len(set(given.selected_option_ids)) > 1
+    ]
     with transaction.atomic():
-        session = lock_exam_session(session_id=session_id, user_id=user.pk)
-        if session is None:
+        locked = lock_exam_session_to_save(
+            session_id=session_id, user_id=user.pk, question_ids=several
+        )
+        if locked is None:
             raise NotFound("No such exam session.")
+        session = locked.session
         if not session.is_open:
             raise ExamSubmitted()
         now = timezone.now()
         if is_past_deadline(session, now=now):
             raise ExamExpired()
-        _validate_answers(session, answers, field_prefix)
+        _validate_answers(
+            session, answers, field_prefix, single_answer_ids=locked.single_answer_ids
+        )
 
         duration = int((session.expires_at - session.started_at).total_seconds())
         limit = min(MAX_TIME_PER_ANSWER_SEC, duration)
@@ -92,7 +110,11 @@ def save_exam_answers(
 
 
 def _validate_answers(
-    session: ExamSession, answers: Sequence[AnswerInput], field_prefix: str
+    session: ExamSession,
+    answers: Sequence[AnswerInput],
+    field_prefix: str,
+    *,
+    single_answer_ids: frozenset[int],
 ) -> None:
     def key(index: int, field: str) -> str:
         return f"{field_prefix}.{index}.{field}" if field_prefix else field
@@ -109,11 +131,17 @@ def _validate_answers(
             continue
         seen.add(given.question_id)
         if given.selected_option_ids is not None:
-            allowed = set(session.option_order.get(str(given.question_id), []))
-            strangers = sorted(set(given.selected_option_ids) - allowed)
-            if strangers:
-                errors[key(index, "selected_option_ids")] = [
-                    f"Option {strangers[0]} is not an option of this question."
-                ]
+            error = selection_error(
+                question_type=(
+                    QuestionType.SINGLE
+                    if given.question_id in single_answer_ids
+                    else QuestionType.MULTI
+                ),
+                option_ids=session.option_order.get(str(given.question_id), ()),
+                selected=given.selected_option_ids,
+                allow_empty=True,
+            )
+            if error is not None:
+                errors[key(index, "selected_option_ids")] = [error]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)

@@ -10,7 +10,6 @@ The public names are re-exported here, so callers import them from ``apps.practi
 """
 
 from apps.practice.services.answering import (
-    MAX_SELECTED_OPTIONS,
     AnswerFeedback,
     max_counted_time_sec,
     record_practice_answer,
@@ -29,6 +28,7 @@ from apps.practice.services.sessions import (
     draw_question_ids,
     new_seed,
 )
+from apps.questions.grading import MAX_SELECTED_OPTIONS
 
 __all__ = [
     "MAX_QUESTIONS_PER_SESSION",

@@ -40,11 +40,8 @@ from apps.practice.models import ReviewCard
 from apps.practice.selectors import score_percent
 from apps.practice.spaced_repetition import Review, review
 from apps.practice.statements import AnswerContext, WrittenAnswer
-from apps.questions.grading import grade
+from apps.questions.grading import grade, validate_selection
 from apps.questions.learning import AnsweredQuestion, publish_answers
-from apps.questions.models import QuestionType
-
-MAX_SELECTED_OPTIONS = 20
 
 
 def max_counted_time_sec() -> int:
@@ -63,24 +60,6 @@ class AnswerFeedback:
     session_answered: int
     session_correct: int
     session_question_count: int
-
-
-def _validate_selection(*, question_type: str, option_ids: set[int], selected: list[int]) -> None:
-    if not selected:
-        raise ValidationFailed(fields={"selected_option_ids": ["Select at least one option."]})
-    foreign = [oid for oid in selected if oid not in option_ids]
-    if foreign:
-        raise ValidationFailed(
-            fields={
-                "selected_option_ids": [
-                    f"Not an option of this question: {', '.join(map(str, foreign))}."
-                ]
-            }
-        )
-    if question_type == QuestionType.SINGLE and len(selected) > 1:
-        raise ValidationFailed(
-            fields={"selected_option_ids": ["A single best answer question takes one option."]}
-        )
 
 
 @transaction.atomic
@@ -124,11 +103,10 @@ def record_practice_answer(
         raise QuestionUnavailable()
     if found.already_answered:
         raise AlreadyAnswered()
-    selected = sorted(set(selected_option_ids))
-    if len(selected) > MAX_SELECTED_OPTIONS:
-        raise ValidationFailed(fields={"selected_option_ids": ["Too many options selected."]})
-    _validate_selection(
-        question_type=question.type, option_ids=set(question.option_ids), selected=selected
+    selected = validate_selection(
+        question_type=question.type,
+        option_ids=frozenset(question.option_ids),
+        selected=list(selected_option_ids),
     )
 
     result = grade(correct_option_ids=question.correct_option_ids, selected_option_ids=selected)
