@@ -205,7 +205,10 @@ PASSWORD_CONTEXT_WORDS = ["openmrcs", "mrcs"]
 HIBP_ONLINE = env.bool("HIBP_ONLINE", default=False)
 HIBP_API_URL = env("HIBP_API_URL", default="https://api.pwnedpasswords.com")
 HIBP_TIMEOUT_SECONDS = env.float("HIBP_TIMEOUT_SECONDS", default=2.0)
+# Argon2id (memory-hard, argon2-cffi) for every new hash; PBKDF2 hashes stored before still verify
+# and are rehashed with Argon2 at the owner's next successful login (Django does it on check).
 PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
