@@ -17,6 +17,7 @@ started afterwards. A machine with nothing but Python passes ``make test`` this 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess  # nosec B404 # runs this project's own commands
@@ -34,13 +35,26 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 
 
 class Started:
-    """The embedded servers this process started, stopped on :meth:`stop` (once)."""
+    """The embedded servers this process started, stopped on :meth:`stop` (once), after the
+    child command (the development server, the test run) if it is still running."""
 
     def __init__(self) -> None:
         self.postgres = False
         self.redis = False
+        self.child: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
+        child, self.child = self.child, None
+        if child is not None and child.poll() is None:
+            # The child leads a process group of its own (runserver's autoreloader and the
+            # serving process it restarts): end the whole group.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
         if self.redis:
             embedded.stop_redis()
             print("services: stopped the embedded Redis", file=sys.stderr)
@@ -97,10 +111,13 @@ def _pick(started: Started, *, for_tests: bool) -> dict[str, str]:
     return env
 
 
-def _stop_on_signals(started: Started) -> None:
+def _stop_on_signals() -> None:
+    """SIGTERM / SIGHUP end the command like Ctrl-C: the exception unwinds to the ``finally``
+    that stops the child and the servers (stopping from inside the handler would wait on the
+    child while the interrupted ``wait`` still holds its lock)."""
+
     def handler(signum: int, _frame: FrameType | None) -> None:
-        started.stop()
-        sys.exit(128 + signum)
+        raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGHUP, handler)
@@ -108,7 +125,7 @@ def _stop_on_signals(started: Started) -> None:
 
 def run(address: str) -> int:
     started = Started()
-    _stop_on_signals(started)
+    _stop_on_signals()
     try:
         env = {**os.environ, **_pick(started, for_tests=False)}
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -118,12 +135,14 @@ def run(address: str) -> int:
         python = sys.executable
         for step in (["migrate", "--noinput"], ["seed"]):
             subprocess.run([python, "manage.py", *step], cwd=ROOT, env=env, check=True)  # nosec B603
-        server = subprocess.Popen([python, "manage.py", "runserver", address], cwd=ROOT, env=env)  # nosec B603
+        server = subprocess.Popen(  # nosec B603
+            [python, "manage.py", "runserver", address], cwd=ROOT, env=env, start_new_session=True
+        )
+        started.child = server
         try:
             return server.wait()
-        except KeyboardInterrupt:
-            server.send_signal(signal.SIGINT)
-            return server.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached this process only: end the server's group
+            return 130
     except subprocess.CalledProcessError as exc:
         return exc.returncode
     finally:
@@ -132,12 +151,16 @@ def run(address: str) -> int:
 
 def test(command: list[str]) -> int:
     started = Started()
-    _stop_on_signals(started)
+    _stop_on_signals()
     try:
         env = {**os.environ, **_pick(started, for_tests=True)}
         env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
         print(f"services: tests on {env['DATABASE_URL']} and {env['REDIS_URL']}", file=sys.stderr)
-        return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode  # nosec B603
+        started.child = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # nosec B603
+        try:
+            return started.child.wait()
+        except KeyboardInterrupt:
+            return 130
     finally:
         started.stop()
 
