@@ -6,6 +6,15 @@ concurrent refreshes of one token exactly one succeeds. Revoking a session refus
 tokens too (see ``authentication.py``). A session's ``expires_at`` is absolute: rotation never
 extends it.
 
+Reuse detection (OAuth 2.0 Security BCP, refresh token rotation): a rotated refresh token that
+comes back means two parties hold the chain, and the server cannot tell which is the owner, so
+the whole device session is revoked (its newest refresh token and its access tokens die with
+it) and the event audited. One exception, by choice: the very token rotated less than
+``REFRESH_REUSE_GRACE`` before the request arrived is a client's own concurrent refresh (two
+tabs, a retry after a dropped reply) that lost the race; it is refused and audited, but the
+session stays. The loser never receives tokens, so the grace gives a thief nothing; its cost is
+that a replay landing within those two seconds does not end the session.
+
 Outstanding tokens are recorded (for the blacklist and the flush task) without the token text:
 a database leak must not hand out live refresh tokens.
 """
@@ -13,7 +22,7 @@ a database leak must not hand out live refresh tokens.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +39,9 @@ from apps.accounts.models import AuthSession, User
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
 from apps.core.exceptions import Unauthorized
+
+# How soon after its rotation a token presented again counts as a lost race rather than reuse.
+REFRESH_REUSE_GRACE = timedelta(seconds=2)
 
 
 class InvalidRefreshToken(Unauthorized):
@@ -103,10 +115,12 @@ def rotate_refresh_token(*, refresh: str, ip_address: str | None = None) -> dict
 
     The session row is locked and its current ``jti`` compared, so concurrent refreshes of one
     token give exactly one success. Presenting an already-rotated token of a live session is
-    recorded as a security event.
+    reuse: the session is revoked, except for a lost race (see the module docstring).
     """
     claims = decode_refresh_token(refresh)
     jti = str(claims[api_settings.JTI_CLAIM])
+    # Taken before waiting for the row lock: a request that arrived while the winner of a race
+    # held the lock is measured from its arrival, however long the wait.
     now = timezone.now()
     with transaction.atomic():
         session = (
@@ -129,18 +143,40 @@ def rotate_refresh_token(*, refresh: str, ip_address: str | None = None) -> dict
             return tokens
     if alive and session is not None:
         # A live session's earlier token presented again: a lost race or a stolen token.
-        _record_reuse(session=session, ip_address=ip_address)
+        _handle_reuse(session=session, jti=jti, arrived_at=now, ip_address=ip_address)
     raise InvalidRefreshToken()
 
 
-def _record_reuse(*, session: AuthSession, ip_address: str | None) -> None:
-    record_event(
-        kind=AuditEvent.Kind.SECURITY,
-        action="auth.refresh_reused",
-        target=session,
-        subject_user_id=session.user_id,
-        ip_address=ip_address,
+def _handle_reuse(
+    *, session: AuthSession, jti: str, arrived_at: datetime, ip_address: str | None
+) -> None:
+    """Audits the reuse and revokes the session, unless the token lost a race moments ago.
+
+    The token's blacklisting time is its rotation time: while the session is alive nothing
+    else blacklists one of its tokens.
+    """
+    rotated_at = (
+        BlacklistedToken.objects.filter(token__jti=jti)
+        .values_list("blacklisted_at", flat=True)
+        .first()
     )
+    lost_race = rotated_at is not None and rotated_at >= arrived_at - REFRESH_REUSE_GRACE
+    with transaction.atomic():
+        record_event(
+            kind=AuditEvent.Kind.SECURITY,
+            action="auth.refresh_reused",
+            target=session,
+            subject_user_id=session.user_id,
+            after={"session_revoked": not lost_race},
+            ip_address=ip_address,
+        )
+        if not lost_race:
+            revoke_sessions(
+                user=session.user,
+                session_ids=[session.pk],
+                reason="refresh_reused",
+                ip_address=ip_address,
+            )
 
 
 def _blacklist(jtis: Iterable[str]) -> None:
