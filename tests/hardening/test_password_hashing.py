@@ -51,7 +51,8 @@ def test_a_pbkdf2_hash_is_upgraded_to_argon2_at_the_next_successful_login(
     user.refresh_from_db()
     assert user.password.startswith("pbkdf2_sha256$")  # a failed login changes nothing
 
-    response = client.post("/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD})
+    right = {"email": user.email, "password": DEFAULT_PASSWORD}
+    response = client.post("/api/v1/auth/login", right)
     assert response.status_code == 200, response.content
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$")
