@@ -29,6 +29,16 @@ def send_password_reset_email_task(user_id: int) -> bool:
     return services.send_password_reset_email(user_id=user_id)
 
 
+@shared_task(
+    name=services.REGISTRATION_ATTEMPT_EMAIL_TASK,
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    max_retries=3,
+)
+def send_registration_attempt_email_task(user_id: int) -> bool:
+    return services.send_registration_attempt_email(user_id=user_id)
+
+
 @shared_task(name="accounts.flush_expired_tokens")
 def flush_expired_tokens() -> dict[str, int]:
     """Daily (Beat): expired JWT bookkeeping, long-dead device sessions, stale login failures."""

@@ -32,9 +32,14 @@ class RegisterSerializer(serializers.Serializer):
     )
 
 
+REGISTERED_DETAIL = "Check your inbox: we have sent a message to finish signing up."
+
+
 class RegisteredSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
+    """The same for a new and a taken address, so it holds no account id."""
+
+    email = serializers.EmailField(help_text="The address, normalised (trimmed, lower-cased).")
+    detail = serializers.CharField()
 
 
 class TokenSerializer(serializers.Serializer):

@@ -54,8 +54,10 @@ class RegisterView(PublicAuthView):
         description=(
             "Creates an unverified account and its profile, and emails a verification link. "
             "Password policy: 12 to 128 characters, no composition rules, common passwords "
-            "and passwords too similar to the email are refused. A taken address is a 400 on "
-            "`email`."
+            "and passwords too similar to the email are refused. A taken address gets exactly "
+            "the same 201 reply (no account enumeration): nothing is created or changed, and "
+            "the owner is emailed that someone tried to sign up with it. So the reply carries "
+            "no account id, only the normalised address."
         ),
         request=s.RegisterSerializer,
         responses={201: s.RegisteredSerializer, **error_responses(400, 429)},
@@ -64,8 +66,11 @@ class RegisterView(PublicAuthView):
     def post(self, request: Request) -> Response:
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.register_user(**data.validated_data)
-        return Response(s.RegisteredSerializer(user).data, status=status.HTTP_201_CREATED)
+        email = services.register_user(**data.validated_data, ip_address=client_ip(request))
+        return Response(
+            s.RegisteredSerializer({"email": email, "detail": s.REGISTERED_DETAIL}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class VerifyEmailView(PublicAuthView):

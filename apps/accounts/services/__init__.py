@@ -35,8 +35,10 @@ from apps.accounts.services.passwords import (
     send_password_reset_email,
 )
 from apps.accounts.services.registration import (
+    REGISTRATION_ATTEMPT_EMAIL_TASK,
     VERIFICATION_EMAIL_TASK,
     register_user,
+    send_registration_attempt_email,
     send_verification_email,
     verify_email,
 )
@@ -45,6 +47,7 @@ from apps.accounts.services.sessions import log_in, log_out, log_out_everywhere,
 __all__ = [
     "FAILURE_WINDOW",
     "PROFILE_FIELDS",
+    "REGISTRATION_ATTEMPT_EMAIL_TASK",
     "RESET_EMAIL_TASK",
     "VERIFICATION_EMAIL_TASK",
     "InvalidCredentials",
@@ -64,6 +67,7 @@ __all__ = [
     "reset_password",
     "revoke_device",
     "send_password_reset_email",
+    "send_registration_attempt_email",
     "send_verification_email",
     "update_profile",
     "verify_email",
