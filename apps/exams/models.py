@@ -3,6 +3,8 @@ candidates sit, and the answers they save. Flows live in ``apps.exams.services``
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -107,6 +109,16 @@ class SessionStatus(models.TextChoices):
     EXPIRED_SUBMITTED = "expired_submitted", "Submitted at the deadline"
 
 
+class ExamSessionQuerySet(models.QuerySet["ExamSession"]):
+    def taking_answers(self, *, deadline_from: datetime) -> ExamSessionQuerySet:
+        """Sessions that still take answers: in progress, with a deadline (``expires_at``) no
+        earlier than ``deadline_from``, which is the moment less the grace
+        (:func:`apps.exams.selectors.deadline_from`). The set twin of ``is_open and not
+        is_past_deadline``; the grace is not read here so that the queryset compiles once
+        with ``deadline_from`` as its parameter."""
+        return self.filter(status=SessionStatus.IN_PROGRESS, expires_at__gte=deadline_from)
+
+
 class ExamSession(models.Model):
     """One sitting of a template. ``question_ids`` and ``option_order`` are fixed at start so a
     reload shows the same paper. The score fields are written once, by the submission."""
@@ -130,6 +142,8 @@ class ExamSession(models.Model):
     answered = models.PositiveIntegerField(null=True, blank=True)
     time_spent_sec = models.PositiveIntegerField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
+
+    objects = ExamSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ("-started_at", "-id")

@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import BigIntegerField, Func, JSONField, Model
+from django.db.models.expressions import RawSQL
 
 from apps.core import sql
 from apps.exams.models import (
@@ -41,6 +42,7 @@ M = TypeVar("M", bound=Model)
 # Samples for compiling: never an id or a constant of the querysets.
 _ID = -9_000_001
 _OTHER_ID = -9_000_002
+_MOMENT = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
 
 
 def _attnames(model: type[Model]) -> list[str]:
@@ -115,6 +117,35 @@ LAST_SUBMITTED = sql.CompiledQuery(
     user_id=_ID,
 )
 """The user's most recently submitted session, with its template's name (the dashboard)."""
+
+
+def _json_array(value: int) -> Func:
+    """``jsonb_build_array(value)``: what ``question_ids @>`` takes to find one id. Django's
+    ``JSONArray`` asks the server's version while it compiles, and a ``Value`` is sent wrapped
+    in psycopg's ``Int4``, which the compile cannot tell from a constant; the id goes in as it
+    is."""
+    return Func(
+        RawSQL("%s::bigint", (value,), output_field=BigIntegerField()),
+        function="jsonb_build_array",
+        output_field=JSONField(),
+    )
+
+
+HOLDING_QUESTION = sql.CompiledQuery(
+    lambda *, user_id, question_id, deadline_from: (
+        ExamSession.objects.filter(user_id=user_id)
+        .taking_answers(deadline_from=deadline_from)
+        .filter(question_ids__contains=_json_array(question_id))
+        .order_by()
+        .values("id")
+    ),
+    user_id=_ID,
+    question_id=_OTHER_ID,
+    deadline_from=_MOMENT,
+)
+"""The user's sessions that take answers (deadline no earlier than ``deadline_from``) and hold
+``question_id``: what practice embeds in its answer's one read (the ``questions.held_out``
+port, :mod:`apps.exams.selectors.held_out`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,3 +41,11 @@ class AlreadyReported(Conflict):
 
 class FlagNotFound(NotFound):
     default_message = "No flag or note on this question."
+
+
+class QuestionInOpenExam(Conflict):
+    code = "question_in_open_exam"
+    default_message = (
+        "This question is in an exam you are sitting; answer it there. It can be practised "
+        "once the exam is over."
+    )

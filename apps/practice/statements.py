@@ -2,7 +2,7 @@
 
 Answering is the hottest write: on the benchmark's machine the ORM spent longer building its
 statements than PostgreSQL spent running them (docs/benchmark.md, "practice answer POST"). An
-answer costs one read (:data:`ANSWER_CONTEXT`, which takes the session's row lock) and one
+answer costs one read (:func:`answer_context`, which takes the session's row lock) and one
 write (:data:`WRITE_ANSWER`), then the learning record's statement.
 
 What "published" means is not written here: the question part of the read is
@@ -13,6 +13,7 @@ test_statements.py runs each statement beside the ORM expression it stands for.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from django.db.models import F, OuterRef, QuerySet
 
 from apps.core import sql
 from apps.practice.models import PracticeAttempt, PracticeSession, ReviewCard
+from apps.questions.held_out import held_out_questions
 from apps.questions.models import AnswerOption, Question
 
 # --- Reading what an answer needs ------------------------------------------------------------
@@ -56,11 +58,14 @@ _QUESTION, _QUESTION_PARAMS = PUBLISHED_QUESTION.subquery(prefix="q")
 # is the same, and PostgreSQL plans it in half the time (fewer join orders). Whether the
 # question is already answered is only as fresh as the statement's snapshot, which PostgreSQL
 # takes before waiting for the session lock: it turns away the common double submission early,
-# and the attempt's unique constraint in WRITE_ANSWER decides the rest.
-ANSWER_CONTEXT = (
+# and the attempt's unique constraint in WRITE_ANSWER decides the rest. Whether an exam of the
+# candidate that still takes answers holds the question (``held_out``) is the query the
+# ``questions.held_out`` port gives (exams provides it): embedded here, it costs no statement.
+_ANSWER_CONTEXT = (
     "SELECT s.question_ids, s.config, s.category_ids, s.completed_at, "  # noqa: S608  # nosec B608 # names from _meta and the ORM, values are parameters
     f"EXISTS (SELECT 1 FROM {sql.table(PracticeAttempt)} a "
     "WHERE a.session_id = %(session_id)s AND a.question_id = %(question_id)s) AS already_answered, "
+    "EXISTS ({held_out}) AS held_out, "
     "q.question_type, q.question_version, q.question_category_id, q.question_explanation, "
     "q.question_times_answered, q.question_times_correct, q.option_ids, q.correct_option_ids, "
     "c.state AS card_state, c.reps AS card_reps "
@@ -73,9 +78,24 @@ ANSWER_CONTEXT = (
 )
 
 
-def answer_context_params(*, user_id: int, session_id: int, question_id: int) -> dict[str, Any]:
-    return {
+@functools.lru_cache(maxsize=8)
+def _answer_context_embedding(held_out_sql: str) -> str:
+    """:data:`_ANSWER_CONTEXT` with the held-out query in place, built once per query text."""
+    return _ANSWER_CONTEXT.replace("{held_out}", held_out_sql)
+
+
+def answer_context(
+    *, user_id: int, session_id: int, question_id: int, at: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The statement of an answer's one read and its parameters: the user's session under its
+    row lock, whether it already holds an answer to the question, whether an exam of the user
+    that takes answers at ``at`` holds the question, the published question and the user's
+    review card for it (one row of :class:`AnswerContext`, none when the session is not the
+    user's)."""
+    held = held_out_questions.get().holding(user_id=user_id, question_id=question_id, at=at)
+    return _answer_context_embedding(held.sql), {
         **_QUESTION_PARAMS,
+        **held.params,
         "q_question_id": question_id,
         "user_id": user_id,
         "session_id": session_id,
@@ -99,8 +119,9 @@ class QuestionToAnswer:
 
 @dataclass(frozen=True)
 class AnswerContext:
-    """One row of :data:`ANSWER_CONTEXT`: the user's session (row-locked until the end of the
-    transaction), whether it already holds an answer to the question, the question (``None``
+    """One row of :func:`answer_context`: the user's session (row-locked until the end of the
+    transaction), whether it already holds an answer to the question, whether an open exam of
+    the user holds the question (its key must not be revealed), the question (``None``
     columns when it is not published, see :meth:`question`) and the user's review card for it
     (``None`` columns when there is none yet)."""
 
@@ -109,6 +130,7 @@ class AnswerContext:
     category_ids: list[int]
     completed_at: datetime | None
     already_answered: bool
+    held_out: bool
     question_type: str | None
     question_version: int | None
     question_category_id: int | None

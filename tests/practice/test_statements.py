@@ -11,13 +11,16 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core import sql
+from apps.exams.services import start_exam_session, submit_exam_session
 from apps.practice import statements
 from apps.practice.models import PracticeAttempt, PracticeSession, ReviewCard
 from apps.practice.selectors import LAST_ANSWERED_SESSION
 from apps.practice.services import answering
 from apps.practice.spaced_repetition import review
 from apps.practice.statements import AnswerContext, QuestionToAnswer
+from apps.questions.held_out import PARAM_PREFIX, held_out_questions
 from apps.questions.models import AnswerOption, Question, QuestionStatus
+from tests.exams.factories import fixed_template
 from tests.practice.conftest import Bank, answer, correct_ids, start_session
 from tests.questions.factories import make_question
 from tests.taxonomy.factories import CategoryFactory
@@ -80,26 +83,31 @@ def test_published_question_is_the_published_queryset(bank: Bank) -> None:
     assert row["correct_option_ids"] == correct_ids(kinds["published"])
 
 
-def test_the_answer_context_embeds_the_compiled_published_queryset() -> None:
+def test_the_answer_context_embeds_the_compiled_published_queryset_and_the_held_out_query() -> None:
     text, params = statements.PUBLISHED_QUESTION.subquery(prefix="q")
-    assert f"({text}) q" in statements.ANSWER_CONTEXT
-    assert (
-        params.items()
-        <= statements.answer_context_params(user_id=1, session_id=2, question_id=3).items()
-    )
+    at = timezone.now()
+    statement, given = statements.answer_context(user_id=1, session_id=2, question_id=3, at=at)
+    assert f"({text}) q" in statement
+    assert params.items() <= given.items()
+    held = held_out_questions.get().holding(user_id=1, question_id=3, at=at)
+    assert f"EXISTS ({held.sql}) AS held_out" in statement
+    assert held.params.items() <= given.items()
+    # The port's parameters never clash with the statement's own.
+    assert all(name.startswith(PARAM_PREFIX) for name in held.params)
+    assert not any(name.startswith(PARAM_PREFIX) for name in given.keys() - held.params.keys())
+    # Built once: the same text for every call.
+    again, _ = statements.answer_context(user_id=4, session_id=5, question_id=6, at=at)
+    assert again is statement
 
 
 # --- The answer's read ------------------------------------------------------------------------
 
 
 def _context(user: User, session: PracticeSession, question_id: int) -> AnswerContext | None:
-    return sql.fetch_one(
-        statements.ANSWER_CONTEXT,
-        statements.answer_context_params(
-            user_id=user.pk, session_id=session.pk, question_id=question_id
-        ),
-        into=AnswerContext,
+    statement, params = statements.answer_context(
+        user_id=user.pk, session_id=session.pk, question_id=question_id, at=timezone.now()
     )
+    return sql.fetch_one(statement, params, into=AnswerContext)
 
 
 def _assert_context_is_the_orm(
@@ -117,6 +125,9 @@ def _assert_context_is_the_orm(
         == PracticeAttempt.objects.filter(session=session, question_id=question_id).exists()
     )
     assert found.question() == _orm_question(question_id)
+    assert found.held_out == (
+        question_id in held_out_questions.get().question_ids(user_id=user.pk, at=timezone.now())
+    )
     card = ReviewCard.objects.filter(user=user, question_id=question_id).first()
     assert found.card_state == (card.state if card else None)
     assert found.card_reps == (card.reps if card else None)
@@ -143,6 +154,30 @@ def test_answer_context_is_what_the_orm_reads(user: User, bank: Bank) -> None:
     _assert_context_is_the_orm(_context(user, session, published), user, session, published)
     PracticeSession.objects.filter(pk=session.pk).update(completed_at=timezone.now())
     _assert_context_is_the_orm(_context(user, session, published), user, session, published)
+
+
+def test_answer_context_holds_out_what_the_port_holds_out(
+    user: User, other_user: User, bank: Bank
+) -> None:
+    """The embedded query and the draws' question ids agree, for the user's open exam, a
+    submitted one, and somebody else's."""
+    questions = bank.all_questions
+    session = PracticeSession.objects.create(
+        user=user, seed=1, question_ids=[q.pk for q in questions], requested_count=10
+    )
+    start_exam_session(user=other_user, template_id=fixed_template(questions[:6]).id)
+    submitted = start_exam_session(user=user, template_id=fixed_template(questions[6:8]).id)
+    submit_exam_session(session_id=submitted.session.pk, user=user)
+    start_exam_session(user=user, template_id=fixed_template(questions[2:4]).id)
+    held = set()
+    for question in questions:
+        found = _context(user, session, question.pk)
+        assert found is not None
+        if found.held_out:
+            held.add(question.pk)
+    assert held == {q.pk for q in questions[2:4]}
+    for question in questions:
+        _assert_context_is_the_orm(_context(user, session, question.pk), user, session, question.pk)
 
 
 def test_answer_context_of_another_users_session_is_none(

@@ -142,8 +142,10 @@ class ExamAttemptsView(APIView):
         summary="Save answers (one, or a batch under `attempts`)",
         description="Upserts; answers may change until submission. A batch is all or nothing. "
         "409 `exam_expired` after the deadline (plus a few seconds' grace), 409 "
-        "`exam_submitted` after submission; 400 for a question not in the session or an "
-        "option not in its question. Client timestamps are ignored.",
+        "`exam_submitted` after submission; 400 for a question not in the session or a "
+        "selection practice would refuse too (an option not of the question, more than one "
+        "option on a `single` question, more than 20); `[]` clears the answer. Client "
+        "timestamps are ignored.",
         request=PolymorphicProxySerializer(
             component_name="ExamAttemptsInput",
             serializers=[ExamAttemptInputSerializer, ExamAttemptBatchInputSerializer],

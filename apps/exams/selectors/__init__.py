@@ -1,13 +1,15 @@
 """Reads for exam mode, by responsibility: templates, sessions (the deadline rule, lookups,
-saved answers), papers (what a candidate sees) and history (past sessions, the dashboard, the
-export). Nothing here reveals the answer key of a session that is still open: only
-:func:`exam_review` (submitted sessions) carries correct options and explanations.
+saved answers), papers (what a candidate sees), history (past sessions, the dashboard, the
+export) and held_out (the questions of open exams, for practice through a port). Nothing here
+reveals the answer key of a session that is still open: only :func:`exam_review` (submitted
+sessions) carries correct options and explanations.
 
 The reads on the hot paths run querysets compiled once, kept in apps/exams/statements.py."""
 
 from apps.exams.selectors.history import exam_history, last_exam_summary, personal_data
 from apps.exams.selectors.papers import exam_paper, exam_result, exam_review
 from apps.exams.selectors.sessions import (
+    deadline_from,
     exam_session_for,
     expired_open_session_ids,
     grace,
@@ -31,6 +33,7 @@ __all__ = [
     "SavedAnswer",
     "active_exam_template",
     "active_exam_templates",
+    "deadline_from",
     "exam_history",
     "exam_paper",
     "exam_result",

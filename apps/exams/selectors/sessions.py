@@ -24,6 +24,12 @@ def is_past_deadline(session: ExamSession, *, now: datetime | None = None) -> bo
     return (now or timezone.now()) > session.expires_at + grace()
 
 
+def deadline_from(at: datetime) -> datetime:
+    """The earliest deadline of a session that still takes answers at ``at``: what
+    ``ExamSession.objects.taking_answers`` is given (the set twin of :func:`is_past_deadline`)."""
+    return at - grace()
+
+
 def exam_session_for(*, user: User, session_id: int) -> ExamSession:
     """The caller's own session; anybody else's is simply not found."""
     session = (
@@ -48,7 +54,7 @@ def open_exam_session(*, user: User, template: ExamTemplate) -> ExamSession | No
 def expired_open_session_ids(*, user: User | None = None, limit: int = 500) -> list[int]:
     """Open sessions whose deadline (plus grace) has passed, oldest deadline first."""
     qs = ExamSession.objects.filter(
-        status=SessionStatus.IN_PROGRESS, expires_at__lt=timezone.now() - grace()
+        status=SessionStatus.IN_PROGRESS, expires_at__lt=deadline_from(timezone.now())
     )
     if user is not None:
         qs = qs.filter(user=user)

@@ -85,7 +85,9 @@ class SessionListCreateView(generics.GenericAPIView[PracticeSession]):
             "question; the response then has `is_short: true`, `question_count` < "
             "`requested_count`, and `available_count` says how many matched. "
             "**None available:** 409 with code `no_questions`. "
-            "**Unknown category or subcategory slug:** 400 naming it in `fields`."
+            "**Unknown category or subcategory slug:** 400 naming it in `fields`.\n\n"
+            "Questions of the caller's exams that still take answers are never drawn, in any "
+            "mode: practice must not reveal a key of a mock in progress."
         ),
         request=PracticeSessionCreateInputSerializer,
         responses={201: PracticeSessionSerializer, **error_responses(400, 401, 409)},
@@ -144,7 +146,10 @@ class SessionAttemptView(APIView):
             "Errors: 400 `question_not_in_session`; 400 `validation_error` for an empty "
             "selection, an option of another question, more than one option on a `single` "
             "question or a negative time; 409 `already_answered`; 409 `session_completed`; "
-            "409 `question_unavailable` (withdrawn after the draw)."
+            "409 `question_unavailable` (withdrawn after the draw); 409 "
+            "`question_in_open_exam` while an exam of the caller that still takes answers "
+            "holds the question (nothing is graded or revealed; answer it in the exam, "
+            "practise it once the exam is over)."
         ),
         request=PracticeAnswerInputSerializer,
         responses={201: PracticeAnswerFeedbackSerializer, **error_responses(400, 401, 404, 409)},

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from apps.practice.models import PracticeAttempt, PracticeMode
 from apps.practice.selectors.flags import flagged_question_ids
 from apps.practice.selectors.review import due_question_ids
+from apps.questions.held_out import held_out_questions
 from apps.questions.selectors import drawable_question_ids
 
 
@@ -45,8 +47,17 @@ def practice_pool(
     mode: str = PracticeMode.ALL,
 ) -> list[int]:
     """Ids of the published questions a new session may draw from, in id order (the order the
-    seeded draw relies on), narrowed by ``mode``."""
-    pool = drawable_question_ids(category_slugs=category_slugs, subcategory_slugs=subcategory_slugs)
+    seeded draw relies on), narrowed by ``mode``; in every mode without the questions of the
+    user's exams that still take answers (the ``questions.held_out`` port), whose keys practice
+    must not reveal while the exam is open."""
+    held = held_out_questions.get().question_ids(user_id=user_id, at=timezone.now())
+    pool = [
+        qid
+        for qid in drawable_question_ids(
+            category_slugs=category_slugs, subcategory_slugs=subcategory_slugs
+        )
+        if qid not in held
+    ]
     if mode == PracticeMode.UNANSWERED:
         seen = practised_question_ids(user_id=user_id)
         return [qid for qid in pool if qid not in seen]

@@ -31,6 +31,7 @@ from apps.core.exceptions import ValidationFailed
 from apps.practice import statements
 from apps.practice.exceptions import (
     AlreadyAnswered,
+    QuestionInOpenExam,
     QuestionNotInSession,
     QuestionUnavailable,
     SessionCompleted,
@@ -74,6 +75,11 @@ def record_practice_answer(
 ) -> AnswerFeedback:
     """Grades and records one answer, exactly once per question and session.
 
+    While an exam of the candidate that still takes answers holds the question, the answer is
+    refused (:class:`QuestionInOpenExam`, 409) before it is graded: practice must not reveal
+    the key of a question of a mock in progress (the ``questions.held_out`` port, checked in
+    the answer's one read).
+
     The session row is locked first, so concurrent answers to one session are serialised: none
     is lost and none is recorded twice (the attempt's unique constraint decides a race the lock
     cannot see, see :data:`~apps.practice.statements.WRITE_ANSWER`). The attempt, the session's
@@ -91,13 +97,21 @@ def record_practice_answer(
     right, before this one; ``None`` when nobody has answered it yet."""
     if time_spent_sec < 0:
         raise ValidationFailed(fields={"time_spent_sec": ["Must not be negative."]})
-    found = _answer_context(user_id=user.pk, session_id=session_id, question_id=question_id)
+    # The key would be revealed now, whatever moment the answer is recorded at.
+    revealed_at = timezone.now()
+    now = answered_at or revealed_at
+    found = _answer_context(
+        user_id=user.pk, session_id=session_id, question_id=question_id, at=revealed_at
+    )
     if found is None:
         raise SessionNotFound()
     if found.completed_at is not None:
         raise SessionCompleted()
     if question_id not in found.question_ids:
         raise QuestionNotInSession(fields={"question_id": ["Not a question of this session."]})
+    if found.held_out:
+        # Before anything about the question is looked at: no grading, no key, no record.
+        raise QuestionInOpenExam()
     question = found.question()
     if question is None:
         raise QuestionUnavailable()
@@ -110,7 +124,6 @@ def record_practice_answer(
     )
 
     result = grade(correct_option_ids=question.correct_option_ids, selected_option_ids=selected)
-    now = answered_at or timezone.now()
     counted = min(time_spent_sec, max_counted_time_sec())
     category_id = question.category_id
     reviewed = review(
@@ -179,17 +192,17 @@ def record_practice_answer(
     )
 
 
-def _answer_context(*, user_id: int, session_id: int, question_id: int) -> AnswerContext | None:
+def _answer_context(
+    *, user_id: int, session_id: int, question_id: int, at: datetime
+) -> AnswerContext | None:
     """The user's session, row-locked until the end of the transaction, with what answering
-    the question needs (:data:`~apps.practice.statements.ANSWER_CONTEXT`); ``None`` when the
-    session is not the user's."""
-    return sql.fetch_one(
-        statements.ANSWER_CONTEXT,
-        statements.answer_context_params(
-            user_id=user_id, session_id=session_id, question_id=question_id
-        ),
-        into=AnswerContext,
+    the question needs (:func:`~apps.practice.statements.answer_context`; whether an exam of
+    the user holds the question is judged at ``at``); ``None`` when the session is not the
+    user's."""
+    statement, params = statements.answer_context(
+        user_id=user_id, session_id=session_id, question_id=question_id, at=at
     )
+    return sql.fetch_one(statement, params, into=AnswerContext)
 
 
 def _write_answer(
