@@ -11,8 +11,9 @@ from rest_framework import serializers
 from apps.exams.selectors import SavedAnswer
 from apps.exams.services import AnswerInput
 from apps.questions.api.serializers import MediaSerializer, OptionPublicSerializer
+from apps.questions.grading import MAX_SELECTED_OPTIONS
 
-MAX_OPTIONS_PER_ANSWER = 20
+MAX_OPTIONS_PER_ANSWER = MAX_SELECTED_OPTIONS  # the selection rule's own limit
 MAX_ANSWERS_PER_BATCH = 500
 
 
