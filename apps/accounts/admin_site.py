@@ -37,7 +37,7 @@ class _LimitedLoginMixin:
         email = str(self.cleaned_data.get("username") or "")
         ip_address = self.request.META.get("REMOTE_ADDR") if self.request else None
         if email:
-            retry_after = services.login_retry_after(email=email)
+            retry_after = services.login_retry_after(email=email, ip_address=ip_address)
             if retry_after:
                 raise ValidationError(
                     "Too many failed attempts for this account. Try again later.",

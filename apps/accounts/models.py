@@ -102,16 +102,88 @@ class LoginFailure(models.Model):
 
     Kept in PostgreSQL rather than the cache so the limit holds with Redis down. Rows are keyed
     by the normalised email whether or not an account exists, so the limit reveals nothing about
-    which addresses are registered. Old rows are flushed by ``accounts.flush_expired_tokens``.
+    which addresses are registered. ``source`` says where the attempt came from (a known device
+    ``d:<id>``, else the network ``n:<prefix>``; empty when the IP is unknown) and ``trusted``
+    whether that source had signed in to the account before: the limits in
+    ``services/limits.py`` count per source, so failures from elsewhere never refuse the owner.
+    Old rows are flushed by ``accounts.flush_expired_tokens``.
     """
 
     email = models.CharField(max_length=254)
     occurred_at = models.DateTimeField(default=timezone.now)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    source = models.CharField(max_length=64, blank=True, default="")
+    trusted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("-occurred_at",)
-        indexes = [models.Index(fields=("email", "occurred_at"), name="loginfailure_email_time")]
+        indexes = [
+            models.Index(fields=("email", "occurred_at"), name="loginfailure_email_time"),
+            models.Index(
+                fields=("email", "source", "occurred_at"), name="loginfailure_source_time"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class KnownDevice(models.Model):
+    """A browser or app that signed in to the account, or followed an unlock link from it.
+
+    The client keeps a random ``device_token`` (returned by login and by the unlock link) and
+    sends it with later logins; only its SHA-256 is stored, so a database leak hands out no
+    usable token. A correct password sent with it is never refused because of failures from
+    other sources. A row without a hash is an unlock link emailed but not yet followed; following
+    it sets the hash, so the link works once.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_devices")
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=("user", "created_at"), name="knowndevice_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.pk}"
+
+
+class KnownNetwork(models.Model):
+    """A network (IPv4 /24, IPv6 /64) from which the account signed in successfully.
+
+    A login from such a network counts only its own failures, like a known device: it covers the
+    owner whose browser lost its device token (a cleared cache, a second browser at home).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_networks")
+    network = models.CharField(max_length=50)
+    last_login_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "network"), name="knownnetwork_user_network")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.network}"
+
+
+class RateLimitHit(models.Model):
+    """One request counted against a limit kept in PostgreSQL.
+
+    Two uses: the per-address limit on password reset emails (always), and the login,
+    registration and reset throttles while Redis is unreachable (their fast path is Redis, so
+    with Redis up nothing is written here). ``bucket`` is an HMAC of the limit's name and the
+    address or IP, so no address or IP is stored in clear. Rows older than a day are flushed.
+    """
+
+    bucket = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=("bucket", "occurred_at"), name="ratelimithit_bucket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket[:8]} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -1,9 +1,10 @@
-"""Reads for accounts: the caller's profile and active devices."""
+"""Reads for accounts: the caller's profile, active devices and two-factor status."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import AuthSession, Profile, User
 from apps.accounts.statements import SESSION_USER
@@ -17,6 +18,12 @@ def profile_for(user: User) -> Profile:
     except Profile.DoesNotExist:
         profile, _ = Profile.objects.get_or_create(user=user)
         return profile
+
+
+def totp_status_for(user: User) -> dict[str, bool]:
+    """Whether two-factor sign-in is on (a confirmed device) and an enrolment awaits a code."""
+    confirmed = set(TOTPDevice.objects.filter(user=user).values_list("confirmed", flat=True))
+    return {"enabled": True in confirmed, "pending": False in confirmed and True not in confirmed}
 
 
 def active_devices_for(user: User) -> QuerySet[AuthSession]:

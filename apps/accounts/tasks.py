@@ -30,6 +30,16 @@ def send_password_reset_email_task(user_id: int) -> bool:
 
 
 @shared_task(
+    name=services.UNLOCK_EMAIL_TASK,
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    max_retries=3,
+)
+def send_unlock_email_task(device_id: int) -> bool:
+    return services.send_unlock_email(device_id=device_id)
+
+
+@shared_task(
     name=services.REGISTRATION_ATTEMPT_EMAIL_TASK,
     autoretry_for=(SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,

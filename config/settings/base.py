@@ -312,8 +312,14 @@ ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=True)
 OTP_TOTP_ISSUER = "OpenMRCS"  # the name authenticator apps show for the admin code
 # An absolute limit on a login's life: refresh rotation cannot extend a session past this.
 AUTH_SESSION_ABSOLUTE_LIFETIME = timedelta(days=env.int("AUTH_SESSION_MAX_DAYS", default=30))
-# Durable brute-force limit (database-backed, so it holds with Redis down).
+# Durable brute-force limit (database-backed, so it holds with Redis down): failures per account
+# and source (known device or network) per hour; past as many from strangers, each further
+# stranger attempt waits BASE seconds, doubling, at most MAX (apps/accounts/services/limits.py).
 LOGIN_MAX_FAILURES_PER_HOUR = env.int("LOGIN_MAX_FAILURES_PER_HOUR", default=10)
+LOGIN_SLOWDOWN_BASE_SECONDS = env.int("LOGIN_SLOWDOWN_BASE_SECONDS", default=15)
+LOGIN_SLOWDOWN_MAX_SECONDS = env.int("LOGIN_SLOWDOWN_MAX_SECONDS", default=900)
+# Reset emails per address per hour, counted in PostgreSQL whatever the state of Redis.
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("PASSWORD_RESET_EMAILS_PER_HOUR", default=5)
 # Single-use links sent by email: password reset (short) and email verification.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
 EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE_SECONDS", default=3 * 24 * 3600)

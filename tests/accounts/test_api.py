@@ -179,7 +179,7 @@ def test_login_returns_tokens_and_records_the_device(api_client: APIClient, user
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"access", "refresh"}
+    assert set(body) == {"access", "refresh", "device_token"}
     access, refresh = claims(body["access"]), claims(body["refresh"])
     assert access["token_type"] == "access"
     assert refresh["token_type"] == "refresh"
@@ -209,6 +209,22 @@ def test_login_failures_are_indistinguishable_401s(
     body = assert_envelope(login(api_client, email, password), 401, "invalid_credentials")
     assert body["message"] == "The email or password is not correct."
     assert not AuthSession.objects.exists()
+
+
+def test_a_successful_login_is_an_audit_event(api_client: APIClient, user: User) -> None:
+    """ASVS 16.3.1: who signed in, when, from where, into which device session."""
+    body = login(api_client, user.email, REMOTE_ADDR="10.1.2.3").json()
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.kind == AuditEvent.Kind.SECURITY
+    assert event.actor_id == event.subject_user_id == user.pk
+    assert event.target_type == "accounts.user"
+    assert event.target_id == str(user.pk)
+    assert event.ip_address == "10.1.2.3"
+    assert event.after == {"session_id": claims(body["refresh"])["sid"], "source": "new"}
+    assert DEFAULT_PASSWORD not in str(event.after)
+    # A failed login is not a login event.
+    login(api_client, user.email, "not the password at all")
+    assert AuditEvent.objects.filter(action="auth.login").count() == 1
 
 
 def test_login_failure_is_audited_without_the_password(api_client: APIClient, user: User) -> None:

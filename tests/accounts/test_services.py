@@ -11,7 +11,14 @@ from django.core import mail
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.accounts import email_tokens, services, tasks, tokens
-from apps.accounts.models import AuthSession, LoginFailure, User
+from apps.accounts.models import (
+    AuthSession,
+    KnownDevice,
+    KnownNetwork,
+    LoginFailure,
+    RateLimitHit,
+    User,
+)
 from apps.accounts.permissions import IsEditor, has_role
 from apps.audit.models import AuditEvent
 from apps.core.exceptions import NotFound, TooManyRequests, ValidationFailed
@@ -118,15 +125,28 @@ def test_flush_expired_tokens_deletes_only_dead_rows_and_is_idempotent(
         user=user, session_ids=[claims(revoked["refresh"])["sid"]], reason="test"
     )
     LoginFailure.objects.create(email=user.email, occurred_at=start)
+    RateLimitHit.objects.create(bucket="b", occurred_at=start)
+    KnownDevice.objects.create(user=user, token_hash=None, created_at=start)  # unlock link
+    ancient = start - timedelta(days=150)  # 211 days before the flush
+    KnownDevice.objects.create(user=user, token_hash="a" * 64, last_used_at=ancient)
+    KnownNetwork.objects.create(user=user, network="10.0.0.0/24", last_login_at=ancient)
 
     later = start + settings.AUTH_SESSION_ABSOLUTE_LIFETIME + settings.AUTH_SESSION_RETENTION
     time_machine.move_to(later + timedelta(days=1), tick=False)
     fresh = tokens.issue_tokens_for(user=user)
     LoginFailure.objects.create(email=user.email)
+    RateLimitHit.objects.create(bucket="b")
+    KnownDevice.objects.create(user=user, token_hash=None)
+    KnownDevice.objects.create(user=user, token_hash="b" * 64)
+    KnownNetwork.objects.create(user=user, network="10.0.1.0/24")
 
     result = tasks.flush_expired_tokens.delay().get()
     assert result["sessions"] == 2
     assert result["login_failures"] == 1
+    assert result["rate_limit_hits"] == 1
+    # The old pending unlock link and the device unused for 180 days; networks after 90 days.
+    assert result["known_devices"] == 2
+    assert result["known_networks"] == 1
     assert list(AuthSession.objects.values_list("pk", flat=True)) == [
         claims(fresh["refresh"])["sid"]
     ]
@@ -135,8 +155,18 @@ def test_flush_expired_tokens_deletes_only_dead_rows_and_is_idempotent(
     ]
     assert not OutstandingToken.objects.filter(jti=claims(old["refresh"])["jti"]).exists()
     assert LoginFailure.objects.count() == 1
+    assert RateLimitHit.objects.count() == 1
+    assert KnownDevice.objects.count() == 2
+    assert KnownNetwork.objects.count() == 1
     again = tasks.flush_expired_tokens()
-    assert again == {"tokens": 0, "sessions": 0, "login_failures": 0}
+    assert again == {
+        "tokens": 0,
+        "sessions": 0,
+        "login_failures": 0,
+        "rate_limit_hits": 0,
+        "known_devices": 0,
+        "known_networks": 0,
+    }
 
 
 def test_flush_keeps_recently_revoked_sessions_for_the_retention_period(

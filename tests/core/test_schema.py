@@ -22,6 +22,12 @@ ENDPOINTS = {
     "/api/v1/me": {"get": {"200", "401"}, "patch": {"200", "400", "401"}, "delete": {"204", "400"}},
     "/api/v1/me/devices": {"get": {"200", "401"}},
     "/api/v1/me/devices/{device_id}": {"delete": {"204", "401", "404"}},
+    "/api/v1/me/totp": {
+        "get": {"200", "401"},
+        "post": {"201", "400", "401", "409", "429"},
+        "delete": {"204", "400", "401", "429"},
+    },
+    "/api/v1/me/totp/confirm": {"post": {"200", "400", "401", "409", "429"}},
     "/api/v1/health": {"get": {"200", "503"}},
     "/api/v1/health/live": {"get": {"200"}},
 }

@@ -42,6 +42,8 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/me/export": AUTH,
     "api/v1/me/devices": AUTH,
     "api/v1/me/devices/<int:device_id>": AUTH,
+    "api/v1/me/totp": AUTH,
+    "api/v1/me/totp/confirm": AUTH,
     "api/v1/categories": AUTH,
     "api/v1/categories/<slug:slug>": AUTH,
     "api/v1/questions": {"GET": AUTH, "POST": EDITOR},

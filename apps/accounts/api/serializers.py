@@ -54,6 +54,16 @@ class LoginSerializer(serializers.Serializer):
         max_length=_MAX_SECRET,
         style={"input_type": "password"},
     )
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "The current code of the authenticator app, needed once two-factor sign-in is on "
+            "(`/me/totp`); without it such an account's login is 401 `otp_required`."
+        ),
+    )
 
 
 class RefreshSerializer(serializers.Serializer):
@@ -167,3 +177,21 @@ class DeviceSerializer(serializers.ModelSerializer[AuthSession]):
 
     def get_current(self, obj: AuthSession) -> bool:
         return obj.pk == self.context.get("current_session_id")
+
+
+class TOTPCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=16, help_text="The 6-digit code the authenticator app shows now."
+    )
+
+
+class TOTPEnrolmentSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32, for typing into an authenticator app.")
+    otpauth_uri = serializers.CharField(
+        help_text="`otpauth://totp/OpenMRCS:<email>?secret=...&issuer=OpenMRCS`, for a QR code."
+    )
+
+
+class TOTPStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(help_text="Login needs a code.")
+    pending = serializers.BooleanField(help_text="An enrolment waits for its confirming code.")

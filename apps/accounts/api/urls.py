@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from apps.accounts.api import views
+from apps.accounts.api import totp_views, views
 
 app_name = "accounts"
 
@@ -18,4 +18,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/export", views.ExportView.as_view(), name="me-export"),
     path("me/devices", views.DeviceListView.as_view(), name="device-list"),
     path("me/devices/<int:device_id>", views.DeviceView.as_view(), name="device-revoke"),
+    path("me/totp", totp_views.TOTPView.as_view(), name="me-totp"),
+    path("me/totp/confirm", totp_views.TOTPConfirmView.as_view(), name="me-totp-confirm"),
 ]

@@ -98,7 +98,11 @@ class LoginView(PublicAuthView):
         description=(
             "Starts a device session. Wrong email or password: 401 `invalid_credentials`. "
             "After too many failures for one account within an hour: 429 "
-            "`too_many_login_failures` with `Retry-After`, even with the right password."
+            "`too_many_login_failures` with `Retry-After`, even with the right password. "
+            "With two-factor sign-in on (`/me/totp`) the right password also needs `otp`, the "
+            "current code: missing 401 `otp_required`, wrong or already used 401 `otp_invalid`, "
+            "and after a wrong code 429 `too_many_otp_failures` until the wait (1 s, doubling) "
+            "is over."
         ),
         request=s.LoginSerializer,
         responses={200: s.TokenPairSerializer, **error_responses(400, 401, 429)},

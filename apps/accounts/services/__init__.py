@@ -3,15 +3,20 @@
 This package is the only code that changes users and profiles, one module per responsibility:
 ``registration`` (sign-up, email verification), ``sessions`` (logging in and out), ``passwords``
 (reset link, change), ``account`` (profile, deletion, the nightly flush), ``limits`` (the
-brute-force limit below) and ``common`` (errors, password rules, emails). Token mechanics
+brute-force limits below, and durable request limits), ``trust`` (known devices and networks,
+the unlock link) and ``common`` (errors, password rules, emails). Token mechanics
 (issuing, rotating and revoking device sessions) live in ``tokens.py``; reads in
 ``selectors.py``.
 
-Brute force: every failed password check (login, change password, delete account) is a
-``LoginFailure`` row keyed by the normalised email, in PostgreSQL, so the limit holds with
-Redis down. After ``LOGIN_MAX_FAILURES_PER_HOUR`` failures within an hour, password checks for
-that address are refused with 429 until the oldest failure leaves the window; there is no
-permanent lockout. A successful login clears the address's failures.
+Brute force: every failed password check is a ``LoginFailure`` row in PostgreSQL (so the limits
+hold with Redis down) that records its source, a known device or the client's network. An
+attempt is refused only by its own source's failures, and strangers (sources that never signed
+in to the account) are also slowed progressively once they have failed
+``LOGIN_MAX_FAILURES_PER_HOUR`` times; the owner is then emailed an unlock link. A correct
+password from a device or network that signed in before is never refused because of failures
+from elsewhere. The design, and the durable fallback of the login, registration and reset
+throttles, are in the ``limits`` docstring; known devices, networks and the unlock link in
+``trust``.
 """
 
 from apps.accounts.services.account import (
@@ -26,7 +31,12 @@ from apps.accounts.services.common import (
     TooManyLoginFailures,
     normalise_email,
 )
-from apps.accounts.services.limits import FAILURE_WINDOW, login_retry_after, record_login_failure
+from apps.accounts.services.limits import (
+    FAILURE_WINDOW,
+    login_retry_after,
+    record_login_failure,
+    take_durable_slot,
+)
 from apps.accounts.services.passwords import (
     RESET_EMAIL_TASK,
     change_password,
@@ -43,12 +53,14 @@ from apps.accounts.services.registration import (
     verify_email,
 )
 from apps.accounts.services.sessions import log_in, log_out, log_out_everywhere, revoke_device
+from apps.accounts.services.trust import UNLOCK_EMAIL_TASK, send_unlock_email, unlock_account
 
 __all__ = [
     "FAILURE_WINDOW",
     "PROFILE_FIELDS",
     "REGISTRATION_ATTEMPT_EMAIL_TASK",
     "RESET_EMAIL_TASK",
+    "UNLOCK_EMAIL_TASK",
     "VERIFICATION_EMAIL_TASK",
     "InvalidCredentials",
     "InvalidEmailToken",
@@ -68,7 +80,10 @@ __all__ = [
     "revoke_device",
     "send_password_reset_email",
     "send_registration_attempt_email",
+    "send_unlock_email",
     "send_verification_email",
+    "take_durable_slot",
+    "unlock_account",
     "update_profile",
     "verify_email",
 ]

@@ -10,7 +10,15 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from apps.accounts.models import LoginFailure, Profile, User
+from apps.accounts.models import (
+    KnownDevice,
+    KnownNetwork,
+    LoginFailure,
+    Profile,
+    RateLimitHit,
+    User,
+)
+from apps.accounts.services import trust
 from apps.accounts.services.limits import check_current_password
 from apps.accounts.tokens import revoke_sessions
 from apps.audit.models import AuditEvent
@@ -65,10 +73,23 @@ def delete_account(*, user: User, password: str, ip_address: str | None = None) 
 
 
 def flush_expired_auth_data() -> dict[str, int]:
-    """Deletes expired tokens, long-dead device sessions and stale login failures."""
+    """Deletes expired tokens, long-dead device sessions, stale login failures and rate-limit
+    counts, unlock links no longer usable, and devices and networks no longer known."""
     from apps.accounts.tokens import flush_expired
 
     counts = flush_expired()
-    stale = timezone.now() - timedelta(days=1)
+    now = timezone.now()
+    stale = now - timedelta(days=1)
     counts["login_failures"], _ = LoginFailure.objects.filter(occurred_at__lt=stale).delete()
+    # The longest durable window is a day ("x/day" throttle rates); keep one more.
+    counts["rate_limit_hits"], _ = RateLimitHit.objects.filter(
+        occurred_at__lt=now - timedelta(days=2)
+    ).delete()
+    counts["known_devices"], _ = KnownDevice.objects.filter(
+        models.Q(token_hash__isnull=True, created_at__lt=now - trust.UNLOCK_LINK_MAX_AGE)
+        | models.Q(last_used_at__lt=now - trust.KNOWN_DEVICE_LIFETIME)
+    ).delete()
+    counts["known_networks"], _ = KnownNetwork.objects.filter(
+        last_login_at__lt=now - trust.KNOWN_NETWORK_LIFETIME
+    ).delete()
     return counts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,7 +17,8 @@ from apps.accounts.services.common import (
     password_errors,
     send_templated_email,
 )
-from apps.accounts.services.limits import check_current_password
+from apps.accounts.services.limits import check_current_password, take_durable_slot
+from apps.accounts.services.trust import forget_known_sources
 from apps.accounts.tokens import revoke_sessions
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
@@ -25,10 +28,27 @@ from apps.core.queue import enqueue_after_commit
 # Sent from a worker, enqueued by name (see ``registration.VERIFICATION_EMAIL_TASK``).
 RESET_EMAIL_TASK = "accounts.send_password_reset_email"
 
+logger = logging.getLogger("apps.accounts")
+
 
 def request_password_reset(*, email: str) -> None:
-    """Sends a reset link if an active account has this address; silent otherwise."""
-    user = User.objects.filter(email=normalise_email(email), is_active=True).first()
+    """Sends a reset link if an active account has this address; silent otherwise.
+
+    At most ``PASSWORD_RESET_EMAILS_PER_HOUR`` requests per address an hour are honoured,
+    counted in PostgreSQL so that a mailbox cannot be flooded from many IPs or with Redis down.
+    Requests for every address are counted, registered or not (the reply and the work done do not
+    tell them apart), and one over the limit is dropped silently: the reply stays the same 202,
+    and the links already sent still work, so the owner is not kept from resetting.
+    """
+    email = normalise_email(email)
+    if take_durable_slot(
+        bucket=f"reset-email:{email}",
+        limit=settings.PASSWORD_RESET_EMAILS_PER_HOUR,
+        window=timedelta(hours=1),
+    ):
+        logger.info("password reset email not sent: per-address limit reached")
+        return
+    user = User.objects.filter(email=email, is_active=True).first()
     if user is not None:
         enqueue_after_commit(RESET_EMAIL_TASK, user.pk)
 
@@ -51,7 +71,9 @@ def send_password_reset_email(*, user_id: int) -> bool:
 
 
 def reset_password(*, token: str, password: str, ip_address: str | None = None) -> User:
-    """Sets a new password from a reset link (which then dies) and ends every session."""
+    """Sets a new password from a reset link (which then dies), ends every session and forgets
+    the known devices and networks: a reset is what an owner does when someone else may know
+    the old password, so what signed in with it is no longer vouched for."""
     user = email_tokens.user_for_password_reset_token(token)
     if user is None:
         raise InvalidEmailToken()
@@ -64,6 +86,7 @@ def reset_password(*, token: str, password: str, ip_address: str | None = None) 
         user.is_email_verified = True
         user.save(update_fields=["password", "is_email_verified"])
         LoginFailure.objects.filter(email=user.email).delete()
+        forget_known_sources(user=user)
         revoke_sessions(user=user, reason="password_reset", ip_address=ip_address)
         record_event(
             kind=AuditEvent.Kind.SECURITY,

@@ -9,6 +9,7 @@ from rest_framework_simplejwt.settings import api_settings
 from apps.accounts.models import AuthSession, LoginFailure, User
 from apps.accounts.services.common import InvalidCredentials, normalise_email
 from apps.accounts.services.limits import ensure_not_locked, record_failure
+from apps.accounts.services.totp import verify_login_code
 from apps.accounts.tokens import (
     InvalidRefreshToken,
     decode_refresh_token,
@@ -19,7 +20,12 @@ from apps.core.exceptions import NotFound, ValidationFailed
 
 
 def log_in(
-    *, email: str, password: str, user_agent: str = "", ip_address: str | None = None
+    *,
+    email: str,
+    password: str,
+    user_agent: str = "",
+    ip_address: str | None = None,
+    otp: str = "",
 ) -> dict[str, str]:
     """Checks the credentials and starts a device session: ``{"access", "refresh"}``.
 
@@ -32,6 +38,8 @@ def log_in(
         known = User.objects.filter(email=email).first()
         record_failure(email=email, user=known, ip_address=ip_address, action="auth.login_failed")
         raise InvalidCredentials()
+    # The second factor, for accounts with a confirmed TOTP device (``totp.py``).
+    verify_login_code(user=user, code=otp, ip_address=ip_address)
     LoginFailure.objects.filter(email=email).delete()
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return issue_tokens_for(user=user, user_agent=user_agent, ip_address=ip_address)
