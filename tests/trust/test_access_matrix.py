@@ -32,6 +32,7 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/auth/register": PUBLIC,
     "api/v1/auth/verify-email": PUBLIC,
     "api/v1/auth/login": PUBLIC,
+    "api/v1/auth/unlock": PUBLIC,
     "api/v1/auth/refresh": PUBLIC,
     "api/v1/auth/forgot-password": PUBLIC,
     "api/v1/auth/reset-password": PUBLIC,

@@ -54,6 +54,16 @@ class LoginSerializer(serializers.Serializer):
         max_length=_MAX_SECRET,
         style={"input_type": "password"},
     )
+    device_token = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "The `device_token` an earlier login or unlock link gave this browser for this "
+            "account: failures from elsewhere then never refuse it."
+        ),
+    )
     otp = serializers.CharField(
         max_length=16,
         required=False,
@@ -73,6 +83,22 @@ class RefreshSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField(help_text="Short-lived; send as `Authorization: Bearer ...`.")
     refresh = serializers.CharField(help_text="Exchange at /auth/refresh; single use (rotation).")
+
+
+class LoginResponseSerializer(TokenPairSerializer):
+    device_token = serializers.CharField(
+        help_text=(
+            "Keep it for this account in this browser and send it with later logins (it makes "
+            "this a known device, see `/auth/login`)."
+        )
+    )
+
+
+class DeviceTokenSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    device_token = serializers.CharField(
+        help_text="Keep it for this account in this browser, as the login's `device_token`."
+    )
 
 
 class EmailSerializer(serializers.Serializer):

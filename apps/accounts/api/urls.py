@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
     path("auth/verify-email", views.VerifyEmailView.as_view(), name="auth-verify-email"),
     path("auth/login", views.LoginView.as_view(), name="auth-login"),
+    path("auth/unlock", views.UnlockView.as_view(), name="auth-unlock"),
     path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all", views.LogoutAllView.as_view(), name="auth-logout-all"),

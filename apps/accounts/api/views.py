@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from apps.accounts import personal_data, selectors, services
 from apps.accounts.api import serializers as s
+from apps.accounts.api.throttling import AuthScopedRateThrottle
 from apps.accounts.models import AuthSession, User
 from apps.accounts.tokens import rotate_refresh_token
 from apps.core.api.client import client_ip, user_agent
@@ -38,11 +39,15 @@ def _user(request: Request) -> User:
 
 
 class PublicAuthView(APIView):
-    """Reachable without a token; a stale Authorization header is ignored, not a 401."""
+    """Reachable without a token; a stale Authorization header is ignored, not a 401.
+
+    The scoped limits (``throttle_scope``: login, register, password_reset) are counted in
+    Redis, and in PostgreSQL while Redis is unreachable (``apps/accounts/api/throttling.py``).
+    """
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
-    throttle_classes = (AnonRateThrottle, ScopedRateThrottle)
+    throttle_classes = (AnonRateThrottle, AuthScopedRateThrottle)
 
 
 class RegisterView(PublicAuthView):
@@ -97,15 +102,21 @@ class LoginView(PublicAuthView):
         summary="Log in",
         description=(
             "Starts a device session. Wrong email or password: 401 `invalid_credentials`. "
-            "After too many failures for one account within an hour: 429 "
-            "`too_many_login_failures` with `Retry-After`, even with the right password. "
+            "The reply carries a `device_token`: send it with this account's later logins from "
+            "this browser. Failures are limited per account and source: a known device (its "
+            "`device_token`) or a network the account signed in from before is refused (429 "
+            "`too_many_login_failures`, `Retry-After`) only after too many failures of its "
+            "own within an hour, never because of failures from elsewhere. Other clients are "
+            "also slowed down, with growing waits, once the account has had too many failures "
+            "from strangers; its owner is then emailed a link that unlocks a new browser "
+            "(`/auth/unlock`). A refused attempt is not checked, even with the right password. "
             "With two-factor sign-in on (`/me/totp`) the right password also needs `otp`, the "
             "current code: missing 401 `otp_required`, wrong or already used 401 `otp_invalid`, "
             "and after a wrong code 429 `too_many_otp_failures` until the wait (1 s, doubling) "
             "is over."
         ),
         request=s.LoginSerializer,
-        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 429)},
+        responses={200: s.LoginResponseSerializer, **error_responses(400, 401, 429)},
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -115,6 +126,30 @@ class LoginView(PublicAuthView):
             **data.validated_data, user_agent=user_agent(request), ip_address=client_ip(request)
         )
         return Response(tokens)
+
+
+class UnlockView(PublicAuthView):
+    @extend_schema(
+        tags=AUTH_TAG,
+        summary="Unlock sign-in on this browser",
+        description=(
+            "The token from the email sent when an account's failures from strangers reach "
+            "its limit. Clears the account's failures and returns a `device_token` that makes "
+            "this browser a known device (send it with the login). The link works once."
+        ),
+        request=s.TokenSerializer,
+        responses={200: s.DeviceTokenSerializer, **error_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.TokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device_token = services.unlock_account(
+            token=data.validated_data["token"], ip_address=client_ip(request)
+        )
+        return Response(
+            {"detail": "Sign-in unlocked on this browser.", "device_token": device_token}
+        )
 
 
 class RefreshView(PublicAuthView):
@@ -182,7 +217,9 @@ class ForgotPasswordView(PublicAuthView):
         summary="Ask for a password reset link",
         description=(
             "Always 202, whether or not an account has this address. If one does, a "
-            "single-use link valid for a short time is emailed."
+            "single-use link valid for a short time is emailed; at most 5 emails an hour go to "
+            "one address (`PASSWORD_RESET_EMAILS_PER_HOUR`), further requests are dropped "
+            "silently (the links already sent still work)."
         ),
         request=s.EmailSerializer,
         responses={202: DetailSerializer, **error_responses(400, 429)},
