@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.core.api.views import ApiIndexView
 from apps.core.observability.views import metrics_view
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -31,6 +32,8 @@ if apps.is_installed("apps.bench"):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),  # Prometheus; outside the API schema
+    # /api/v1/ arrives here as /api/v1 (ApiHardeningMiddleware drops trailing slashes).
+    path("api/v1", ApiIndexView.as_view(), name="api-index"),
     path("api/v1/", include(api_v1)),
     path(
         "api/docs",
@@ -40,5 +43,6 @@ urlpatterns = [
     ),
 ]
 
+handler400 = "apps.core.api.exception_handler.bad_request"
 handler404 = "apps.core.api.exception_handler.not_found"
 handler500 = "apps.core.api.exception_handler.server_error"

@@ -53,6 +53,8 @@ class ApiHardeningMiddleware:
     - TRACE is refused.
     - Personal API responses are never stored by shared caches or the browser.
     - Tokens are never accepted in the query string.
+    - Every error under ``/api/`` is the JSON envelope, whoever made it: Django's HTML pages (the
+      DEBUG pages listing every URL pattern or a traceback, the CSRF and 400 pages) are replaced.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -79,6 +81,8 @@ class ApiHardeningMiddleware:
                 status=400,
             )
         response = self.get_response(request)
+        if is_api and response.status_code >= 400 and not _is_json(response):
+            response = _json_error(response)
         if is_api and "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
         return response
@@ -124,6 +128,38 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = content_security_policy(response)
         return response
+
+
+# Codes of the envelope for errors that Django answered itself (no API view ran).
+_STATUS_CODES = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("permission_denied", "You do not have permission to do this."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    413: ("payload_too_large", "The request body is too large."),
+    500: ("server_error", "An unexpected error occurred."),
+}
+# Headers of the replaced response that still hold for the JSON one.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def _is_json(response: HttpResponse) -> bool:
+    content_type = response.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def _json_error(response: HttpResponse) -> HttpResponse:
+    """The envelope for an error response that is not JSON (the body is dropped: it is an HTML
+    page meant for a browser, with DEBUG the URL patterns or a traceback)."""
+    status = response.status_code
+    code, message = _STATUS_CODES.get(
+        status, ("server_error" if status >= 500 else "error", "The request failed.")
+    )
+    replaced = JsonResponse({"code": code, "message": message}, status=status)
+    for header in _KEPT_HEADERS:
+        if header in response:
+            replaced[header] = response[header]
+    return replaced
 
 
 _TOKEN_QUERY_KEYS = ("access", "access_token", "refresh", "refresh_token", "token", "jwt")

@@ -2,6 +2,14 @@
 
 ``{"code": "<machine_code>", "message": "<human text>", "fields": {...}}``, where ``fields``
 appears only for validation errors. Unhandled exceptions become a JSON 500 without a traceback.
+
+A client fault is never a 500: Django's ``SuspiciousOperation`` family (a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413, too many form fields or files a 400) is mapped here,
+once, and logged as a WARNING; the parsers of ``apps.core.api.parsers`` turn a body nested too
+deep for the JSON decoder into a ``ParseError`` (400).
+
+Every validation error has the same top-level ``message``; ``fields`` names each field with its
+messages, all fields at once.
 """
 
 from __future__ import annotations
@@ -9,14 +17,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.exceptions import InvalidToken
 
-from apps.core.exceptions import DomainError
+from apps.core.exceptions import DomainError, ValidationFailed
 from apps.core.request_context import user_id_var
 
 logger = logging.getLogger("apps.core.errors")
@@ -38,10 +54,18 @@ _DRF_CODES = {
 }
 
 
+# The one top-level message of every validation error: the details are in ``fields``.
+VALIDATION_MESSAGE = ValidationFailed.default_message
+
+
 def envelope(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+        if code == "validation_error":
+            # One message for every validation error (the first field's text used to stand
+            # here, and domain errors had their own): clients show ``fields`` beside each input.
+            body["message"] = VALIDATION_MESSAGE
     return body
 
 
@@ -65,11 +89,43 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def _first_message(fields: dict[str, list[str]]) -> str:
-    for name, messages in fields.items():
-        if messages:
-            return messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
-    return "The data sent is not valid."
+def _token_message(exc: InvalidToken) -> str:
+    """What is wrong with the bearer token, in words, without simplejwt's internals."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    reasons = [str(m.get("message", "")) for m in detail.get("messages", []) if isinstance(m, dict)]
+    if any("expired" in reason.lower() for reason in reasons):
+        return "The access token has expired. Get a new one from /auth/refresh."
+    return "The access token is not valid. Log in again."
+
+
+def _suspicious_operation(exc: SuspiciousOperation) -> Response:
+    """A request Django refused as malformed or too large: always the client's fault."""
+    status_code: int
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        code, status_code = "payload_too_large", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        message = f"The request body is larger than {limit} bytes."
+    elif isinstance(exc, TooManyFieldsSent):
+        code, status_code = "too_many_fields", status.HTTP_400_BAD_REQUEST
+        message = f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields."
+    elif isinstance(exc, TooManyFilesSent):
+        code, status_code = "too_many_files", status.HTTP_400_BAD_REQUEST
+        message = f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
+    else:
+        code, status_code = "bad_request", status.HTTP_400_BAD_REQUEST
+        message = "The request could not be understood."
+    # Django logs these at ERROR on ``django.security.*`` when they escape a view; a client can
+    # send them at will, so here they are a WARNING (without the body).
+    security_logger.warning(
+        "suspicious request refused",
+        extra={
+            "event": "suspicious_request",
+            "status": status_code,
+            "code": code,
+            "kind": type(exc).__name__,
+        },
+    )
+    return Response(envelope(code, message), status=status_code)
 
 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -138,6 +194,8 @@ def _handle_exception(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
+    if isinstance(exc, SuspiciousOperation):
+        return _suspicious_operation(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -158,10 +216,18 @@ def _handle_exception(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), None)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_fields(exc.detail)
-        response.data = envelope("validation_error", _first_message(fields), fields)
+        response.data = envelope("validation_error", VALIDATION_MESSAGE, fields)
         return response
     detail = exc.detail
-    message = str(detail) if not isinstance(detail, (dict, list)) else "Request failed."
+    if isinstance(detail, dict) and "detail" in detail:
+        # simplejwt's shape, ``{"detail", "code", "messages"?}``: its code says what happened
+        # (``token_not_valid``, ``session_ended``, ``bad_authorization_header``).
+        code = str(detail.get("code") or code or exc.default_code)
+        message = _token_message(exc) if isinstance(exc, InvalidToken) else str(detail["detail"])
+    elif isinstance(detail, (dict, list)):
+        message = "The request could not be processed."
+    else:
+        message = str(detail)
     if code is None:
         code = getattr(detail, "code", None) or exc.default_code
     wait = getattr(exc, "wait", None)
@@ -173,6 +239,11 @@ def _handle_exception(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return JsonResponse(envelope("not_found", "Not found."), status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 (a ``SuspiciousOperation`` raised outside an API view, e.g. a bad Host)."""
+    return JsonResponse(envelope("bad_request", "The request could not be understood."), status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

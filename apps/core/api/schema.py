@@ -12,13 +12,18 @@ from drf_spectacular.utils import OpenApiResponse
 from apps.core.api.serializers import ErrorEnvelopeSerializer
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "Bad input: `code` is `validation_error` with per-field messages in `fields`.",
+    400: (
+        "Bad input: `code` is `validation_error`, with the one message `The data sent is not "
+        "valid.` and every field's messages in `fields` (a key the operation does not declare: "
+        "`unknown_field: ...`); `parse_error` for a body that cannot be parsed (or is nested too "
+        "deep), `too_many_fields` for a form over the field limit."
+    ),
     401: "No token, or the token is invalid, expired or its session has ended.",
     403: "Authenticated, but not allowed.",
     404: "Not found, or not yours.",
     405: "Method not allowed.",
     409: "The request conflicts with the current state.",
-    413: "The upload is too large.",
+    413: "The request body or upload is too large.",
     415: "Unsupported media type.",
     429: "Throttled. The `Retry-After` header gives the seconds to wait.",
     500: "An unexpected error (always a bug).",

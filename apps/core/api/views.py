@@ -1,7 +1,8 @@
-"""Platform endpoints: liveness and readiness."""
+"""Platform endpoints: the API index, liveness and readiness."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -49,6 +50,38 @@ class ChecksSerializer(serializers.Serializer):
 class ReadinessSerializer(serializers.Serializer):
     status = ReadinessStatusField()
     checks = ChecksSerializer()
+
+
+class ApiIndexSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="The API version of these paths, e.g. `v1`.")
+    schema = serializers.CharField(help_text="Path of the OpenAPI 3 schema.")
+    docs = serializers.CharField(help_text="Path of the interactive documentation.")
+    health = serializers.CharField(help_text="Path of the readiness check.")
+
+
+class ApiIndexView(APIView):
+    """``/api/v1/``: where a client (or a person with curl) finds the rest."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        tags=["health"],
+        operation_id="api_index",
+        summary="API index",
+        description="The API version and the paths of the schema, the docs and the health check.",
+        responses={200: ApiIndexSerializer},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "version": "v1",
+                "schema": reverse("schema"),
+                "docs": reverse("docs"),
+                "health": reverse("core:health"),
+            }
+        )
 
 
 class _ProbeView(APIView):
