@@ -16,8 +16,8 @@ finishes without an exception, as passed::
 Each xdist worker keeps its own counts and hands them to the controller through
 ``workeroutput``; the controller (or a run without xdist) adds them up and prints::
 
-    reliability: requests fuzzed N, server errors 0, answer leaks 0, faults survived X/Y,
-    concurrency checks Z/Z, ASVS controls covered x of y
+    reliability: requests fuzzed N, malformed-request kinds K (M requests), server errors 0,
+    answer leaks 0, faults survived X/Y, concurrency checks Z/Z, ASVS controls covered x of y
 
 followed by a ``reliability detail:`` line with every other recorded figure. The line appears
 only when some test recorded something (a run of one app's tests prints nothing).
@@ -51,6 +51,8 @@ _FROM_WORKERS: Counter[str] = Counter()
 # Figures named here are shown in the headline; any other recorded name goes to the detail line.
 _HEADLINE = {
     "requests_fuzzed",
+    "malformed_kinds",
+    "malformed_requests",
     "server_errors",
     "answer_leaks",
     "schema_violations",
@@ -151,8 +153,15 @@ def summary_lines(totals: Counter[str], asvs: tuple[int, int] | None) -> list[st
     def figure(name: str, label: str) -> str:
         return f"{label} {totals[name]}" if name in totals else f"{label} n/a"
 
-    parts = [
-        figure("requests_fuzzed", "requests fuzzed"),
+    parts = [figure("requests_fuzzed", "requests fuzzed")]
+    if "malformed_kinds" in totals:
+        # Kinds of malformed request (too deep, too big, too many fields, wrong content type,
+        # ...), each sent to every operation that takes a body; their 500s count below.
+        parts.append(
+            f"malformed-request kinds {totals['malformed_kinds']} "
+            f"({totals['malformed_requests']} requests)"
+        )
+    parts += [
         figure("server_errors", "server errors"),
         figure("answer_leaks", "answer leaks"),
     ]

@@ -6,16 +6,27 @@ real commits (``transactional_db``). Every response must not be a server error a
 the documented schema, and no candidate response may carry an answer key (``is_correct``,
 ``correct_option_ids``, ``explanation``) except the ones that exist to reveal it after the
 candidate answered or submitted. Counts are printed at the end of the run (fuzz_report).
+
+Malformed requests get their own walk (``test_malformed_requests``): for each kind in
+``MALFORMED`` (bodies nested 100,000 deep, over the upload limit, with more form fields than
+allowed, in content types the API does not speak, ...), one request to every operation that
+takes a body. Each must be a 4xx in the error envelope with nothing logged at ERROR; the
+reliability line counts the kinds tried.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core.wsgi import get_wsgi_application
+from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -231,3 +242,126 @@ def test_the_checks_can_fail(transactional_db: Any) -> None:
     fake = type("R", (), {"content": b'{"options": [{"id": 1, "is_correct": true}]}'})()
     with pytest.raises(AssertionError, match=LEAK_MESSAGE):
         no_answer_key_before_submission(None, fake, leaky)
+
+
+# --- Malformed requests --------------------------------------------------------------------------
+
+
+def _multipart(fields: int, value: str = "1", boundary: str = "fuzzb0undary") -> bytes:
+    parts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n{value}\r\n'
+        for i in range(fields)
+    )
+    return (parts + f"--{boundary}--\r\n").encode()
+
+
+def _too_many() -> int:
+    return int(django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS) + 1
+
+
+def _over_limit() -> int:
+    return int(django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE) + 1
+
+
+_FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data; boundary=fuzzb0undary"
+# kind -> (content type, body). Each is a client's fault, so each must be a 4xx.
+MALFORMED: dict[str, Callable[[], tuple[str, bytes]]] = {
+    "json nested 100000 deep": lambda: ("application/json", b"[" * 100_000 + b"]" * 100_000),
+    "json objects nested 100000 deep": lambda: (
+        "application/json",
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    ),
+    "json nested 900 deep, under the decoder's limit": lambda: (
+        "application/json",
+        b'{"attempts": ' + b"[" * 900 + b"]" * 900 + b"}",
+    ),
+    "json truncated": lambda: ("application/json", b'{"question_id": '),
+    "json top-level array": lambda: ("application/json", b"[1, 2, 3]"),
+    "json top-level string": lambda: ("application/json", b'"text"'),
+    "json NaN": lambda: ("application/json", b'{"x": NaN}'),
+    "json 5000-digit number": lambda: ("application/json", b'{"x": 1' + b"0" * 5000 + b"}"),
+    "json invalid utf-8": lambda: ("application/json", b'{"x": "\xff\xfe"}'),
+    # The charset is ignored (Django skips an unknown one); the stray key makes it a 400.
+    "json unknown charset": lambda: ("application/json; charset=no-such-charset", b'{"x": 1}'),
+    "json over the upload limit": lambda: (
+        "application/json",
+        b'{"x": "' + b"a" * _over_limit() + b'"}',
+    ),
+    "form over the upload limit": lambda: (_FORM, b"x=" + b"a" * _over_limit()),
+    "form with too many fields": lambda: (
+        _FORM,
+        "&".join(f"f{i}=1" for i in range(_too_many())).encode(),
+    ),
+    "multipart with too many fields": lambda: (_MULTIPART, _multipart(_too_many())),
+    "multipart field over the upload limit": lambda: (
+        _MULTIPART,
+        _multipart(1, "a" * _over_limit()),
+    ),
+    "multipart without a boundary": lambda: ("multipart/form-data", b"--x\r\n"),
+    "text/plain": lambda: ("text/plain", b"question_id=1"),
+    "xml": lambda: ("application/xml", b"<attempt><question_id>1</question_id></attempt>"),
+    "no content type": lambda: ("", b'{"x": 1}'),
+}
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+BODY_OPERATIONS = sorted(
+    label
+    for label, op in OPERATIONS.items()
+    if op.method.upper() in WRITE_METHODS and op.definition.raw.get("requestBody")
+)
+
+
+def _url(label: str, world: World) -> str:
+    path = label.split(" ", 1)[1]
+    for name in re.findall(r"{(\w+)}", path):
+        value = next((v for (prefix, n), v in world.ids.items() if prefix in path and n == name), 1)
+        path = path.replace(f"{{{name}}}", str(value))
+    return path
+
+
+@pytest.mark.parametrize("kind", list(MALFORMED))
+def test_malformed_requests(kind: str, db: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """One malformed body of ``kind`` to every operation that takes a body, as an admin (so no
+    operation refuses the caller before reading it): a 4xx envelope each time, never a 500,
+    nothing at ERROR."""
+    caplog.set_level(logging.INFO)
+    record("malformed_kinds")
+    record("server_errors", 0)
+    world = make_world(Role.ADMIN)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {world.token}")
+    content_type, body = MALFORMED[kind]()
+    wrong: dict[str, str] = {}
+    for label in BODY_OPERATIONS:
+        method = label.split(" ", 1)[0]
+        response = client.generic(method, _url(label, world), body, content_type=content_type)
+        record("malformed_requests")
+        if response.status_code >= 500:
+            record("server_errors")
+        try:
+            envelope = response.json()
+        except ValueError:
+            envelope = {}
+        if not (400 <= response.status_code < 500 and {"code", "message"} <= set(envelope)):
+            wrong[label] = f"{response.status_code} {response.content[:200]!r}"
+    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not wrong, wrong
+    assert not errors, errors
+
+
+def test_the_malformed_walk_reaches_the_write_operations() -> None:
+    assert len(BODY_OPERATIONS) >= 25
+    assert "POST /api/v1/exams/sessions/{session_id}/attempts" in BODY_OPERATIONS
+    assert "POST /api/v1/auth/verify-email" in BODY_OPERATIONS
+
+
+def test_the_reliability_line_counts_the_malformed_kinds() -> None:
+    from collections import Counter
+
+    from tests.reliability_report import summary_lines
+
+    totals = Counter({"requests_fuzzed": 10, "malformed_kinds": 3, "malformed_requests": 81})
+    totals["server_errors"] += 0
+    headline = summary_lines(totals, None)[0]
+    assert headline.startswith(
+        "reliability: requests fuzzed 10, malformed-request kinds 3 (81 requests), server errors 0"
+    )

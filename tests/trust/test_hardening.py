@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
@@ -71,7 +70,7 @@ def test_the_deploy_check_is_clean_with_hsts_for_a_year_and_subdomains() -> None
     assert debug == "False"
 
 
-def test_practice_session_ignores_owner_and_score_fields(
+def test_practice_session_refuses_owner_and_score_fields(
     user: User, other_user: User, user_client: APIClient
 ) -> None:
     make_content()
@@ -87,17 +86,18 @@ def test_practice_session_ignores_owner_and_score_fields(
         },
         format="json",
     )
-    assert response.status_code == 201, response.content
-    session = PracticeSession.objects.get(pk=response.json()["id"])
-    assert session.user_id == user.pk
-    assert (session.answered, session.correct, session.completed_at) == (0, 0, None)
+    # Undeclared keys are refused, not ignored (issue 13): each is named, nothing is created.
+    assert response.status_code == 400, response.content
+    assert {"user", "user_id", "answered", "correct", "completed_at"} <= set(
+        response.json()["fields"]
+    )
+    assert not PracticeSession.objects.exists()
 
 
-def test_exam_session_ignores_score_status_owner_and_deadline(
+def test_exam_session_refuses_score_status_owner_and_deadline(
     user: User, other_user: User, user_client: APIClient
 ) -> None:
     bank = make_content()
-    before = timezone.now()
     response = user_client.post(
         "/api/v1/exams/sessions",
         {
@@ -110,13 +110,11 @@ def test_exam_session_ignores_score_status_owner_and_deadline(
         },
         format="json",
     )
-    assert response.status_code == 201, response.content
-    session = ExamSession.objects.get(user=user)
-    assert session.status == "in_progress"
-    assert session.score_percent is None
-    limit = before.timestamp() + bank.template.duration_minutes * 60 + 60
-    assert session.expires_at.timestamp() <= limit
-    assert not ExamSession.objects.filter(user=other_user).exists()
+    assert response.status_code == 400, response.content
+    assert {"user", "score_percent", "status", "expires_at", "deadline"} <= set(
+        response.json()["fields"]
+    )
+    assert not ExamSession.objects.exists()
 
 
 def test_profile_role_cannot_be_raised(user: User, user_client: APIClient) -> None:

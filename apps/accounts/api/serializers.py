@@ -9,6 +9,8 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.accounts.models import AuthSession, Role, User
+from apps.accounts.services.common import normalise_email, password_errors
+from apps.core.api.serializers import InputSerializer
 
 # Login-type fields accept long input but not unbounded input (hashing cost).
 _MAX_SECRET = 1024
@@ -19,7 +21,7 @@ def _timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
         write_only=True,
@@ -30,6 +32,15 @@ class RegisterSerializer(serializers.Serializer):
     display_name = serializers.CharField(
         max_length=80, required=False, allow_blank=True, default=""
     )
+
+    def validate_password(self, value: str) -> str:
+        """The password policy here too, so that a weak password is reported in the same reply
+        as an invalid email (``register_user`` checks it again: it is the rule's home)."""
+        email = self.initial_data.get("email") if isinstance(self.initial_data, dict) else None
+        errors = password_errors(value, User(email=normalise_email(str(email or ""))))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 REGISTERED_DETAIL = "Check your inbox: we have sent a message to finish signing up."
@@ -42,11 +53,11 @@ class RegisteredSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(InputSerializer):
     token = serializers.CharField(max_length=_MAX_SECRET)
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(InputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(
         write_only=True,
@@ -76,7 +87,7 @@ class LoginSerializer(serializers.Serializer):
     )
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(InputSerializer):
     refresh = serializers.CharField(max_length=_MAX_SECRET * 4)
 
 
@@ -101,11 +112,11 @@ class DeviceTokenSerializer(serializers.Serializer):
     )
 
 
-class EmailSerializer(serializers.Serializer):
+class EmailSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
 
 
-class ResetPasswordSerializer(serializers.Serializer):
+class ResetPasswordSerializer(InputSerializer):
     token = serializers.CharField(max_length=_MAX_SECRET)
     password = serializers.CharField(
         write_only=True,
@@ -115,7 +126,7 @@ class ResetPasswordSerializer(serializers.Serializer):
     )
 
 
-class ChangePasswordSerializer(serializers.Serializer):
+class ChangePasswordSerializer(InputSerializer):
     current_password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
@@ -130,7 +141,7 @@ class ChangePasswordSerializer(serializers.Serializer):
     )
 
 
-class PasswordSerializer(serializers.Serializer):
+class PasswordSerializer(InputSerializer):
     password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
@@ -155,13 +166,15 @@ class MeSerializer(serializers.Serializer):
 READ_ONLY_ME_FIELDS = ("id", "email", "role", "is_email_verified")
 
 
-class MeUpdateSerializer(serializers.Serializer):
+class MeUpdateSerializer(InputSerializer):
     """Editable: display_name, avatar, timezone, prefers_explanations.
 
     ``id``, ``email``, ``role`` and ``is_email_verified`` are read-only: sending one of them
     with its current value is accepted (so a client may send back what it read), sending a
     different value is refused with 400 and a message on that field.
     """
+
+    accepted_extra_fields = READ_ONLY_ME_FIELDS  # compared with the current values in validate()
 
     display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     avatar = serializers.URLField(max_length=500, required=False, allow_blank=True)
@@ -205,7 +218,7 @@ class DeviceSerializer(serializers.ModelSerializer[AuthSession]):
         return obj.pk == self.context.get("current_session_id")
 
 
-class TOTPCodeSerializer(serializers.Serializer):
+class TOTPCodeSerializer(InputSerializer):
     code = serializers.CharField(
         max_length=16, help_text="The 6-digit code the authenticator app shows now."
     )

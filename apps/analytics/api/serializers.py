@@ -10,6 +10,7 @@ from apps.analytics.selectors import (
     TRENDS_DEFAULT_WEEKS,
     TRENDS_MAX_WEEKS,
 )
+from apps.core.api.serializers import InputSerializer
 
 # --- Input ---------------------------------------------------------------------------------------
 
@@ -30,7 +31,7 @@ class TrendsQuerySerializer(serializers.Serializer):
     )
 
 
-class HeartbeatSerializer(serializers.Serializer):
+class HeartbeatSerializer(InputSerializer):
     seconds = serializers.IntegerField(
         min_value=1, help_text="Reading time since the previous heartbeat (at most 60)."
     )

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
+
 
 class PageSerializer(serializers.Serializer):
     slug = serializers.SlugField()
@@ -23,7 +25,7 @@ class PageStaffSerializer(PageSerializer):
     is_published = serializers.BooleanField()
 
 
-class PageWriteSerializer(serializers.Serializer):
+class PageWriteSerializer(InputSerializer):
     slug = serializers.SlugField(max_length=100)
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=200000, allow_blank=True, required=False)

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.exams.selectors import SavedAnswer
 from apps.exams.services import AnswerInput
 from apps.questions.api.serializers import MediaSerializer, OptionPublicSerializer
@@ -20,13 +21,16 @@ MAX_ANSWERS_PER_BATCH = 500
 # --- Input --------------------------------------------------------------------------------------
 
 
-class StartExamSessionSerializer(serializers.Serializer):
+class StartExamSessionSerializer(InputSerializer):
     template_id = serializers.IntegerField(min_value=1)
 
 
-class ExamAttemptInputSerializer(serializers.Serializer):
+class ExamAttemptInputSerializer(InputSerializer):
     """One answer. Omitting ``selected_option_ids``, ``time_spent_sec`` or ``flagged`` keeps
     what is saved, so flagging needs no selection. Client timestamps are ignored."""
+
+    # Documented as accepted and ignored (the server owns the clock); any other key is a 400.
+    accepted_extra_fields = ("saved_at", "answered_at")
 
     question_id = serializers.IntegerField(min_value=1)
     selected_option_ids = serializers.ListField(
@@ -53,7 +57,7 @@ def answer_input(data: dict[str, Any]) -> AnswerInput:
     )
 
 
-class ExamAttemptBatchInputSerializer(serializers.Serializer):
+class ExamAttemptBatchInputSerializer(InputSerializer):
     attempts = serializers.ListField(
         child=ExamAttemptInputSerializer(), min_length=1, max_length=MAX_ANSWERS_PER_BATCH
     )
@@ -61,6 +65,11 @@ class ExamAttemptBatchInputSerializer(serializers.Serializer):
 
 # Far below the 1000 digits the serializer's IntegerField refuses; a larger number goes to it.
 _PLAIN_INT_MAX = 2**53
+
+
+_ANSWER_KEYS = frozenset(ExamAttemptInputSerializer().fields) | frozenset(
+    ExamAttemptInputSerializer.accepted_extra_fields
+)
 
 
 def _positive_int(value: Any) -> bool:
@@ -78,9 +87,13 @@ def plain_batch(data: Any) -> list[AnswerInput] | None:
     attempts = data.get("attempts") if isinstance(data, dict) else None
     if type(attempts) is not list or not 1 <= len(attempts) <= MAX_ANSWERS_PER_BATCH:
         return None
+    if len(data) != 1:
+        return None  # an unknown key beside "attempts": the serializer names it
     answers = []
     for item in attempts:
         if type(item) is not dict or not _positive_int(item.get("question_id")):
+            return None
+        if not item.keys() <= _ANSWER_KEYS:
             return None
         selected = item.get("selected_option_ids")
         if "selected_option_ids" in item and not (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.notifications.models import Notification, NotificationPreference
 from apps.notifications.services.inbox import PREFERENCE_FIELDS
 
@@ -27,7 +28,7 @@ class NotificationPreferenceSerializer(serializers.ModelSerializer[NotificationP
         fields = PREFERENCE_FIELDS
 
 
-class NotificationPreferenceUpdateSerializer(serializers.Serializer):
+class NotificationPreferenceUpdateSerializer(InputSerializer):
     """A partial update: any subset of the preference fields, each a boolean."""
 
     def get_fields(self) -> dict[str, serializers.Field]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.practice.models import PracticeMode, PracticeSession, ReportReason
 from apps.practice.selectors import score_percent
 from apps.practice.services import MAX_QUESTIONS_PER_SESSION, MAX_SELECTED_OPTIONS
@@ -16,7 +17,7 @@ MAX_SLUGS = 50
 # --- Sessions ------------------------------------------------------------------------------
 
 
-class PracticeSessionCreateInputSerializer(serializers.Serializer):
+class PracticeSessionCreateInputSerializer(InputSerializer):
     categories = serializers.ListField(
         child=serializers.SlugField(max_length=120),
         required=False,
@@ -167,7 +168,7 @@ class PracticeSessionQuestionSerializer(serializers.Serializer):
 # --- Answers -------------------------------------------------------------------------------
 
 
-class PracticeAnswerInputSerializer(serializers.Serializer):
+class PracticeAnswerInputSerializer(InputSerializer):
     question_id = serializers.IntegerField(min_value=1)
     selected_option_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
@@ -245,7 +246,7 @@ class PracticeByCategorySerializer(serializers.Serializer):
 # --- Flags and reports ---------------------------------------------------------------------
 
 
-class PracticeFlagInputSerializer(serializers.Serializer):
+class PracticeFlagInputSerializer(InputSerializer):
     question_id = serializers.IntegerField(min_value=1)
     is_flagged = serializers.BooleanField(
         required=False, help_text="Omitted: true for a new flag, unchanged otherwise."
@@ -273,7 +274,7 @@ class PracticeFlagSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class PracticeReportInputSerializer(serializers.Serializer):
+class PracticeReportInputSerializer(InputSerializer):
     question_id = serializers.IntegerField(min_value=1)
     reason = serializers.ChoiceField(choices=ReportReason.choices)
     message = serializers.CharField(

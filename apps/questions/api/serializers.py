@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.questions.models import (
     ImportJob,
     MediaKind,
@@ -74,20 +75,20 @@ class QuestionStaffSerializer(QuestionPublicSerializer):
 
 
 # --- input -----------------------------------------------------------------------------------
-class OptionInputSerializer(serializers.Serializer):
+class OptionInputSerializer(InputSerializer):
     id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     text = serializers.CharField(max_length=2000, allow_blank=True)
     is_correct = serializers.BooleanField(default=False)
 
 
-class MediaInputSerializer(serializers.Serializer):
+class MediaInputSerializer(InputSerializer):
     url = serializers.URLField(max_length=500)
     kind = serializers.ChoiceField(choices=MediaKind.choices, default=MediaKind.IMAGE)
     alt_text = serializers.CharField(max_length=300, allow_blank=True, default="")
     caption = serializers.CharField(max_length=300, allow_blank=True, default="")
 
 
-class QuestionWriteSerializer(serializers.Serializer):
+class QuestionWriteSerializer(InputSerializer):
     """Create (POST), replace (PUT) or change (PATCH) a question with its options. ``options``
     is always the complete set: include an option's ``id`` to keep it (past attempts refer to
     it); options left out are removed. Integrity rules are checked by the service."""
@@ -128,7 +129,7 @@ class QuestionWriteSerializer(serializers.Serializer):
         return attrs
 
 
-class ImportRequestSerializer(serializers.Serializer):
+class ImportRequestSerializer(InputSerializer):
     file = serializers.FileField(allow_empty_file=True)
     dry_run = serializers.BooleanField(default=False)
     status = serializers.ChoiceField(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.recommendations.selectors import REASONS
 
 
@@ -14,5 +15,5 @@ class SuggestedTopicSerializer(serializers.Serializer):
     last_practiced_at = serializers.DateTimeField(allow_null=True)
 
 
-class DismissSerializer(serializers.Serializer):
+class DismissSerializer(InputSerializer):
     category_slug = serializers.SlugField(max_length=120)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.resources.models import ResourceKind
 from apps.taxonomy.models import Category
 from apps.taxonomy.selectors import category_by_slug
@@ -35,7 +36,7 @@ class ResourceStaffSerializer(ResourceSerializer):
     updated_at = serializers.DateTimeField()
 
 
-class ResourceWriteSerializer(serializers.Serializer):
+class ResourceWriteSerializer(InputSerializer):
     kind = serializers.ChoiceField(choices=ResourceKind.choices)
     title = serializers.CharField(max_length=200)
     author = serializers.CharField(max_length=200, allow_blank=True, required=False)
