@@ -35,7 +35,8 @@ def test_a_taken_address_gets_the_same_reply_as_a_new_one(
     taken = register(django_capture_on_commit_callbacks, "Owner@Example.com", display_name="X")
 
     assert new.status_code == taken.status_code == 201
-    assert set(new.json()) == set(taken.json()) == {"email", "detail"}
+    assert set(new.json()) == set(taken.json()) == {"id", "email", "detail"}
+    assert new.json()["id"] is None  # the contract's key, never the account's id
     assert new.json()["email"] == "someone.new@example.com"
     assert taken.json() == {**new.json(), "email": "owner@example.com"}
     assert new["Content-Type"] == taken["Content-Type"]
@@ -86,7 +87,7 @@ def test_a_deactivated_owner_is_not_emailed_and_the_reply_is_the_same(
     UserFactory(email="gone@example.com", is_active=False)
     response = register(django_capture_on_commit_callbacks, "gone@example.com")
     assert response.status_code == 201
-    assert set(response.json()) == {"email", "detail"}
+    assert set(response.json()) == {"id", "email", "detail"}
     assert mail.outbox == []
     assert User.objects.filter(email="gone@example.com").count() == 1
 

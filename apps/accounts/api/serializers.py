@@ -47,8 +47,13 @@ REGISTERED_DETAIL = "Check your inbox: we have sent a message to finish signing 
 
 
 class RegisteredSerializer(serializers.Serializer):
-    """The same for a new and a taken address, so it holds no account id."""
+    """The same for a new and a taken address. The contract's ``id`` stays in the reply but is
+    always null: the account's id would tell a new address from a taken one (ASVS 6.3.8); the
+    client reads its id from ``GET /me`` after signing in."""
 
+    id = serializers.IntegerField(
+        allow_null=True, help_text="Always null (the reply must not reveal an account)."
+    )
     email = serializers.EmailField(help_text="The address, normalised (trimmed, lower-cased).")
     detail = serializers.CharField()
 
