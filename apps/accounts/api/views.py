@@ -73,7 +73,9 @@ class RegisterView(PublicAuthView):
         data.is_valid(raise_exception=True)
         email = services.register_user(**data.validated_data, ip_address=client_ip(request))
         return Response(
-            s.RegisteredSerializer({"id": None, "email": email, "detail": s.REGISTERED_DETAIL}).data,
+            s.RegisteredSerializer(
+                {"id": None, "email": email, "detail": s.REGISTERED_DETAIL}
+            ).data,
             status=status.HTTP_201_CREATED,
         )
 
