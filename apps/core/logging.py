@@ -37,3 +37,18 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+class ClientFaultFilter(logging.Filter):
+    """Logs a client's fault below ERROR. Django reports a refused request (a bad ``Host``
+    header, a body over the limit, too many fields, a CSRF failure) on the
+    ``django.security.<name>`` loggers at ERROR; nothing is wrong with the server, so the
+    record goes on as a WARNING (to the console and to Sentry, which then keeps it as a
+    breadcrumb, not an error). Attached to each of those loggers in the settings, since a
+    logger's filters do not apply to records its children propagate."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno = logging.WARNING
+            record.levelname = "WARNING"
+        return True

@@ -53,8 +53,8 @@ class ApiHardeningMiddleware:
     - TRACE is refused.
     - Personal API responses are never stored by shared caches or the browser.
     - Tokens are never accepted in the query string.
-    - Every error under ``/api/`` is the JSON envelope, whoever made it: Django's HTML pages (the
-      DEBUG pages listing every URL pattern or a traceback, the CSRF and 400 pages) are replaced.
+    (Errors under ``/api/`` are made JSON by :class:`ApiJsonErrorsMiddleware`, near the top of
+    the stack, so that faults raised by the middleware before this one are covered too.)
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -81,10 +81,29 @@ class ApiHardeningMiddleware:
                 status=400,
             )
         response = self.get_response(request)
-        if is_api and response.status_code >= 400 and not _is_json(response):
-            response = _json_error(response)
         if is_api and "Cache-Control" not in response:
             response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiJsonErrorsMiddleware:
+    """Every error under ``/api/`` is the JSON envelope, whoever made it: Django's HTML pages
+    (with DEBUG, the page listing every URL pattern or a traceback; the CSRF and 400 pages; a
+    refused ``Host`` header, which ``CommonMiddleware`` raises before the view) are replaced.
+    It sits near the top of ``MIDDLEWARE`` so that it also sees what the middleware below it
+    turned into a response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path_info.startswith("/api/")
+            and not _is_json(response)
+        ):
+            response = _json_error(response)
         return response
 
 

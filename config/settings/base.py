@@ -71,6 +71,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     "apps.core.observability.middleware.PrometheusMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -376,7 +377,10 @@ LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "apps.core.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "apps.core.logging.RequestContextFilter"},
+        "client_fault": {"()": "apps.core.logging.ClientFaultFilter"},
+    },
     "formatters": {"json": {"()": "apps.core.logging.JsonFormatter"}},
     "handlers": {
         "console": {
@@ -390,6 +394,22 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "INFO"},
         "celery": {"level": "INFO"},
+        # A request Django refuses as suspicious is the client's fault: logged as a warning.
+        **{
+            f"django.security.{name}": {"filters": ["client_fault"]}
+            for name in (
+                "DisallowedHost",
+                "DisallowedRedirect",
+                "SuspiciousOperation",
+                "SuspiciousFileOperation",
+                "SuspiciousMultipartForm",
+                "SuspiciousSession",
+                "RequestDataTooBig",
+                "TooManyFieldsSent",
+                "TooManyFilesSent",
+                "csrf",
+            )
+        },
     },
 }
 

@@ -47,6 +47,23 @@ def test_an_unknown_api_path_is_a_json_404(path: str, debug: bool, settings: Any
         assert "urlpatterns" not in str(body)
 
 
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_refused_host_header_is_a_json_400_logged_as_a_warning(
+    debug: bool, settings: Any, caplog: Any
+) -> None:
+    """Django refuses the Host header in CommonMiddleware, before the view and before the
+    inner API middleware: still the envelope (not DEBUG's HTML page), and no ERROR record."""
+    settings.DEBUG = debug
+    caplog.set_level("INFO")
+    response = APIClient().get("/api/v1/health/live", HTTP_HOST="attacker.example")
+    body = json_error(response, 400, "bad_request")
+    assert "attacker.example" not in str(body)
+    refused = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
+    assert refused, "the refusal is still logged"
+    assert all(r.levelname == "WARNING" for r in refused)
+    assert not [r for r in caplog.records if r.levelno >= 40]
+
+
 def test_a_non_api_error_page_is_left_alone(settings: Any) -> None:
     settings.DEBUG = True
     response = APIClient().get("/admin/no-such-page/")
