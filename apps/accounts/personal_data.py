@@ -10,7 +10,8 @@ its ``AppConfig.ready()``::
 A section is called with the user's id (``personal_data(user_id=...)``) and returns JSON-ready
 data about that user only. The document
 holds the account, the profile, the devices (never their tokens), the login failures recorded
-for the address, the audit events about the user (secrets redacted, other people never named)
+for the address, the networks and browsers sign-in trusts, whether two-factor is enrolled (never
+its secret), the audit events about the user (secrets redacted, other people never named)
 and one key per registered section.
 """
 
@@ -21,7 +22,14 @@ from typing import Any, Protocol
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.accounts.models import AuthSession, LoginFailure, Profile, User
+from apps.accounts.models import (
+    AuthSession,
+    KnownDevice,
+    KnownNetwork,
+    LoginFailure,
+    Profile,
+    User,
+)
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
 from apps.core.ports import PortFamily
@@ -37,6 +45,8 @@ CORE_KEYS = frozenset(
         "profile",
         "devices",
         "login_failures",
+        "trusted_sign_in",
+        "two_factor",
         "audit_events",
     }
 )
@@ -126,6 +136,31 @@ def _login_failures(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def _trusted_sign_in(user: User) -> dict[str, Any]:
+    """What sign-in remembers to tell the owner from a stranger (apps/accounts/services/trust):
+    the networks signed in from and the browsers trusted (never their tokens)."""
+    return {
+        "networks": [
+            {"network": n.network, "last_login_at": _iso(n.last_login_at)}
+            for n in KnownNetwork.objects.filter(user=user).order_by("last_login_at", "id")
+        ],
+        "devices": [
+            {"created_at": _iso(d.created_at), "last_used_at": _iso(d.last_used_at)}
+            for d in KnownDevice.objects.filter(user=user).order_by("created_at", "id")
+        ],
+    }
+
+
+def _two_factor(user: User) -> dict[str, Any]:
+    """Whether an authenticator app is enrolled (never its secret)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    devices = TOTPDevice.objects.filter(user=user).order_by("id")
+    return {
+        "totp_devices": [{"name": d.name, "confirmed": d.confirmed} for d in devices],
+    }
+
+
 def audit_events_about(*, user_id: int) -> list[dict[str, Any]]:
     """Audit events whose subject is the user, or which the user caused.
 
@@ -170,6 +205,8 @@ def export_personal_data(*, user: User) -> dict[str, Any]:
         "profile": _profile(user),
         "devices": _devices(user),
         "login_failures": _login_failures(user),
+        "trusted_sign_in": _trusted_sign_in(user),
+        "two_factor": _two_factor(user),
         "audit_events": audit_events_about(user_id=user.pk),
     }
     for name, section in personal_data_sections.items():

@@ -165,3 +165,26 @@ def test_export_queries_do_not_grow_with_data(
     give_personal_data(user, content)
     with django_assert_max_num_queries(25):
         export_personal_data(user=user)
+
+
+def test_export_holds_what_sign_in_trusts_and_two_factor_without_secrets(
+    user: User, user_client: APIClient, other_user: User
+) -> None:
+    """The networks and browsers that sign-in remembers, and an enrolled authenticator, are the
+    user's data too: exported, without a token hash or a TOTP secret, and never another's."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.accounts.models import KnownDevice, KnownNetwork
+
+    KnownNetwork.objects.create(user=user, network="203.0.113.0/24")
+    KnownNetwork.objects.create(user=other_user, network="198.51.100.0/24")
+    device = KnownDevice.objects.create(user=user, token_hash="ab" * 32)
+    totp = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+    doc = user_client.get(URL).json()
+    assert [n["network"] for n in doc["trusted_sign_in"]["networks"]] == ["203.0.113.0/24"]
+    assert len(doc["trusted_sign_in"]["devices"]) == 1
+    assert doc["two_factor"] == {"totp_devices": [{"name": "phone", "confirmed": True}]}
+    text = str(doc)
+    assert device.token_hash not in text
+    assert totp.key not in text
