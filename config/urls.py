@@ -21,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.recommendations.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.dashboard.api.urls")),
+    path("", include("apps.quality.api.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
 ]
 if apps.is_installed("apps.bench"):

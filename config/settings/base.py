@@ -63,6 +63,7 @@ LOCAL_APPS = [
     "apps.recommendations",
     "apps.notifications",
     "apps.dashboard",
+    "apps.quality",
     # "apps.bench" (the benchmark's dataset command and control endpoints) is added by the
     # local and bench settings only.
 ]

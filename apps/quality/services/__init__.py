@@ -1,0 +1,1 @@
+"""Item quality: item analysis (``analysis``) and re-keying with regrading (``regrade``)."""
