@@ -12,6 +12,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from apps.accounts.models import User
+from apps.audit.models import AuditEvent
+from apps.audit.services import record_event
 from apps.core.exceptions import TooManyRequests, Unauthorized, ValidationFailed
 
 
@@ -52,3 +54,15 @@ def send_templated_email(*, user: User, template: str, context: dict[str, Any]) 
     message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def record_own_security_event(*, user: User, action: str, ip_address: str | None) -> None:
+    """Audits a security change the user made to their own account (ASVS 16.3)."""
+    record_event(
+        kind=AuditEvent.Kind.SECURITY,
+        action=action,
+        actor=user,
+        target=user,
+        subject_user_id=user.pk,
+        ip_address=ip_address,
+    )

@@ -15,6 +15,7 @@ from apps.accounts.services.common import (
     InvalidEmailToken,
     normalise_email,
     password_errors,
+    record_own_security_event,
     send_templated_email,
 )
 from apps.accounts.services.limits import check_current_password, take_durable_slot
@@ -126,11 +127,4 @@ def change_password(
             actor=user,
             ip_address=ip_address,
         )
-        record_event(
-            kind=AuditEvent.Kind.SECURITY,
-            action="auth.password_changed",
-            actor=user,
-            target=user,
-            subject_user_id=user.pk,
-            ip_address=ip_address,
-        )
+        record_own_security_event(user=user, action="auth.password_changed", ip_address=ip_address)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import User
+from apps.accounts.services.common import record_own_security_event
 from apps.accounts.services.limits import check_current_password
 from apps.accounts.tokens import revoke_sessions
 from apps.audit.models import AuditEvent
@@ -94,13 +95,8 @@ def start_totp_enrolment(*, user: User, password: str, ip_address: str | None) -
             raise TOTPAlreadyEnabled()
         devices.delete()
         device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-        record_event(
-            kind=AuditEvent.Kind.SECURITY,
-            action="auth.totp_enrolment_started",
-            actor=user,
-            target=user,
-            subject_user_id=user.pk,
-            ip_address=ip_address,
+        record_own_security_event(
+            user=user, action="auth.totp_enrolment_started", ip_address=ip_address
         )
     return TOTPEnrolment(
         secret=b32encode(device.bin_key).decode("ascii"), otpauth_uri=device.config_url
@@ -124,14 +120,7 @@ def confirm_totp_enrolment(
         if verified:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            record_event(
-                kind=AuditEvent.Kind.SECURITY,
-                action="auth.totp_enabled",
-                actor=user,
-                target=user,
-                subject_user_id=user.pk,
-                ip_address=ip_address,
-            )
+            record_own_security_event(user=user, action="auth.totp_enabled", ip_address=ip_address)
             revoke_sessions(
                 user=user,
                 except_session_id=current_session_id,
@@ -151,14 +140,7 @@ def disable_totp(*, user: User, password: str, ip_address: str | None) -> None:
         _lock_user(user)
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
         if removed:
-            record_event(
-                kind=AuditEvent.Kind.SECURITY,
-                action="auth.totp_disabled",
-                actor=user,
-                target=user,
-                subject_user_id=user.pk,
-                ip_address=ip_address,
-            )
+            record_own_security_event(user=user, action="auth.totp_disabled", ip_address=ip_address)
 
 
 def verify_login_code(*, user: User, code: str, ip_address: str | None) -> None:
