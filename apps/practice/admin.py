@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.models import User
+from apps.audit.admin_mixins import is_content_editor
 from apps.practice import services
 from apps.practice.models import (
     PracticeAttempt,
@@ -127,7 +128,8 @@ class ReviewCardAdmin(ReadOnlyAdmin):
 @admin.register(QuestionReport)
 class QuestionReportAdmin(admin.ModelAdmin):
     """The editors' queue: open reports first, filterable, resolved with an action (recorded
-    in the audit trail)."""
+    in the audit trail). Editors (by role, staff flag set) may see the reports and resolve or
+    reopen them without hand-assigned model permissions; nobody adds or deletes one here."""
 
     list_display = ("id", "question", "reason", "status", "user", "created_at", "resolved_by")
     list_filter = ("status", "reason", "question__category", "created_at")
@@ -147,6 +149,16 @@ class QuestionReportAdmin(admin.ModelAdmin):
         "resolved_by",
     )
     readonly_fields = fields
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_content_editor(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_content_editor(request) or super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # "change" is resolving or reopening: every field is read-only.
+        return is_content_editor(request) or super().has_change_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
