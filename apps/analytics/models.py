@@ -45,6 +45,9 @@ class AnswerFact(models.Model):
     )
     answered_at = models.DateTimeField()
     local_date = models.DateField(help_text="The day in the user's timezone when answered.")
+    question_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The question's version when answered (null: unknown)."
+    )
 
     class Meta:
         ordering = ("-answered_at", "-id")
@@ -54,7 +57,11 @@ class AnswerFact(models.Model):
                 name="answerfact_once_per_session",
             ),
         ]
-        indexes = [models.Index(fields=("user", "answered_at"), name="answerfact_user_time")]
+        indexes = [
+            models.Index(fields=("user", "answered_at"), name="answerfact_user_time"),
+            # item analysis reads one question version's answers at a time
+            models.Index(fields=("question_id", "question_version"), name="answerfact_question"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.source}#{self.source_id}:q{self.question_id}"

@@ -192,6 +192,9 @@ class ExamAnswer(models.Model):
     time_spent_sec = models.PositiveIntegerField(default=0)
     saved_at = models.DateTimeField()
     is_correct = models.BooleanField(null=True, blank=True)
+    # The question's version when the session was scored (null until then): the review shows
+    # that version's key and explanation even after an editor changes the question.
+    question_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ("id",)

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models as db_models
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -28,9 +28,11 @@ from apps.questions.models import (
     Question,
     QuestionMedia,
     QuestionStatus,
+    QuestionVersion,
 )
 from apps.questions.normalisation import stem_fingerprint
 from apps.questions.services.questions import category_counts_changed
+from apps.questions.services.versions import snapshot_question
 
 
 def _actor(request: HttpRequest) -> User:
@@ -211,19 +213,16 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:
         if not change:
             obj.created_by = _actor(request)
+        else:  # keep the content before this edit, if no version holds it yet
+            snapshot_question(question=obj, by=_actor(request))
         obj.updated_by = _actor(request)
         super().save_model(request, obj, form, change)
         category_counts_changed()  # its status or category may have changed
 
     def after_related_saved(self, request: HttpRequest, obj: Question, change: bool) -> None:
-        before = getattr(obj, "_audit_before", None)
-        if not change or before is None:
-            return
-        old = [(o["text"], o["is_correct"]) for o in before["options"]]
-        new = services.options_signature(obj.options.order_by("order", "id"))
-        if old != new or before["type"] != obj.type:
-            Question.objects.filter(pk=obj.pk).update(version=F("version") + 1)
-            obj.refresh_from_db(fields=["version"])
+        # After the inlines: the options and the key are saved by now.
+        reason = "Edited in the admin." if change else "Created."
+        snapshot_question(question=obj, by=_actor(request), reason=reason)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         # Questions that attempts point at (PROTECT) are retired by delete_model rather than
@@ -254,6 +253,36 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
             question_ids=ids, status=QuestionStatus.RETIRED, actor=_actor(request)
         )
         self.message_user(request, f"{n} question(s) retired.", messages.SUCCESS)
+
+
+@admin.register(QuestionVersion)
+class QuestionVersionAdmin(EditorAccessMixin, admin.ModelAdmin):
+    """A question's history, to read: versions are made by the edit paths, never edited."""
+
+    list_display = ("question", "number", "reason", "created_by", "created_at")
+    list_select_related = ("question", "created_by")
+    search_fields = ("question__stem",)
+    readonly_fields = (
+        "question",
+        "number",
+        "stem",
+        "explanation",
+        "type",
+        "options",
+        "correct_option_ids",
+        "reason",
+        "created_by",
+        "created_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ImportUploadForm(forms.Form):

@@ -28,6 +28,7 @@ class AnsweredQuestion:
     answered_at: datetime
     source: AnswerSource
     source_id: int  # the practice or exam session id
+    question_version: int | None = None  # the version answered (None: not known)
 
 
 class AnswerRecorder(Protocol):

@@ -117,6 +117,47 @@ class AnswerOption(models.Model):
         super().save(*args, **kwargs)
 
 
+class QuestionVersion(models.Model):
+    """What a question said at one version number: stem, explanation, type, options and key.
+
+    Attempts keep the version they were answered at, so a review can show the key and the
+    explanation the candidate was marked against after an editor changes them, and item
+    analysis can keep statistics apart per version. Rows are written only by
+    :func:`apps.questions.services.versions.snapshot_question` and never updated: a change to
+    the content is a new row with the next number."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    stem = models.TextField()
+    explanation = models.TextField(blank=True)
+    type = models.CharField(max_length=8, choices=QuestionType.choices)
+    # [{"id", "text", "is_correct", "order"}] in display order; ids are AnswerOption ids,
+    # which attempts store, so an option deleted since still has its text here.
+    options = models.JSONField(default=list)
+    correct_option_ids = models.JSONField(default=list)
+    reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("question_id", "number")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("question", "number"), name="question_version_unique_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.question_id} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("A question version is never changed; snapshot a new one.")
+        super().save(*args, **kwargs)
+
+
 class MediaKind(models.TextChoices):
     IMAGE = "image", "Image"
     VIDEO = "video", "Video"

@@ -17,6 +17,7 @@ from apps.questions.models import (
     ImportJob,
     Question,
     QuestionMedia,
+    QuestionVersion,
 )
 
 
@@ -232,3 +233,29 @@ def import_job_for(*, job_id: int, user: User) -> ImportJob:
     if job is None:
         raise NotFound("No such import job.")
     return job
+
+
+# --- versions --------------------------------------------------------------------------------
+def version_of(*, question_id: int, number: int) -> QuestionVersion | None:
+    """The snapshot of a question at one version number (None if there is none: a question
+    never edited since before version history began)."""
+    return QuestionVersion.objects.filter(question_id=question_id, number=number).first()
+
+
+def versions_of(*, question_id: int) -> list[QuestionVersion]:
+    """A question's history, oldest first."""
+    return list(QuestionVersion.objects.filter(question_id=question_id).order_by("number"))
+
+
+def versions_by_number(
+    *, keys: Iterable[tuple[int, int | None]]
+) -> dict[tuple[int, int], QuestionVersion]:
+    """The snapshots for many (question id, version number) pairs in one query, keyed by the
+    pair; pairs without a number or a snapshot are absent (for a page of attempts)."""
+    wanted = {(qid, number) for qid, number in keys if number is not None}
+    if not wanted:
+        return {}
+    rows = QuestionVersion.objects.filter(
+        question_id__in={qid for qid, _ in wanted}, number__in={n for _, n in wanted}
+    )
+    return {(v.question_id, v.number): v for v in rows if (v.question_id, v.number) in wanted}

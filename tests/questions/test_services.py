@@ -156,11 +156,19 @@ def test_blank_stem_and_bad_difficulty(editor: Any) -> None:
 
 
 # --- update and version ------------------------------------------------------------------------
-def test_editing_text_fields_keeps_version(editor: Any) -> None:
+def test_editing_unversioned_fields_keeps_version(editor: Any) -> None:
     q = make_question()
-    update_question(question=q, actor=editor, explanation="Better explanation", difficulty=4)
+    update_question(question=q, actor=editor, reference="Another book", difficulty=4)
     q.refresh_from_db()
-    assert (q.version, q.difficulty, q.explanation) == (1, 4, "Better explanation")
+    assert (q.version, q.difficulty, q.reference) == (1, 4, "Another book")
+
+
+def test_editing_the_explanation_bumps_version(editor: Any) -> None:
+    """The explanation is what a review shows beside the key, so it is versioned too."""
+    q = make_question()
+    update_question(question=q, actor=editor, explanation="Better explanation")
+    q.refresh_from_db()
+    assert (q.version, q.explanation) == (2, "Better explanation")
 
 
 def test_changing_the_key_bumps_version_and_keeps_option_ids(editor: Any) -> None:

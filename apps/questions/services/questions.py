@@ -4,8 +4,10 @@
 - every question has at least two options (at most ``MAX_OPTIONS``), none blank, no two alike;
 - a single-best-answer question has exactly one correct option, a multiple-response question
   at least one;
-- ``version`` increments whenever the options or the key change, so that past attempts (which
-  keep the option ids and the correctness they had) can be told apart from the current key;
+- ``version`` increments whenever the stem, the options, the key, the type or the explanation
+  change, and each version is kept as a snapshot (:mod:`apps.questions.services.versions`), so
+  that past attempts (which keep the version they were answered at) can show what they were
+  marked against;
 - a question that has been answered is never hard-deleted: deleting it retires it.
 
 Staff writes are recorded in the audit trail with before and after values. The rules and the
@@ -42,6 +44,7 @@ from apps.questions.services.rules import (
     validate_option_set,
 )
 from apps.questions.services.statistics import question_stats_sql, record_question_stats
+from apps.questions.services.versions import snapshot_question
 from apps.taxonomy.models import Category, Subcategory
 from apps.taxonomy.services import forget_category_question_counts, tags_for_names
 
@@ -228,6 +231,7 @@ def create_question(
     tag_objects = tags_for_names(names=tags)
     if tag_objects:
         question.tags.set(tag_objects)
+    snapshot_question(question=question, by=actor, reason="Created.")
     if audit:
         _audit(
             "create", actor=actor, question=question, before=None, after=question_snapshot(question)
@@ -245,12 +249,14 @@ def update_question(
     options: Sequence[OptionSpec] | None = None,
     media: Sequence[MediaSpec] | None = None,
     tags: Iterable[str] | None = None,
+    reason: str = "",
     **changes: Any,
 ) -> Question:
     """Applies a partial update. ``options`` (when given) is the complete new option set; see
-    :func:`_replace_options` for how ids are matched. Changing the options, the key or the type
-    increments ``version``. Field names accepted in ``changes``: stem, type, category,
-    subcategory, difficulty, explanation, reference, status."""
+    :func:`_replace_options` for how ids are matched. Changing the stem, the options, the key,
+    the type or the explanation makes a new version (``reason`` is stored on it). Field names
+    accepted in ``changes``: stem, type, category, subcategory, difficulty, explanation,
+    reference, status."""
     question_id = question if isinstance(question, int) else question.pk
     q = (
         Question.objects.select_for_update(of=("self",))
@@ -260,9 +266,8 @@ def update_question(
     unknown = set(changes) - {*_SIMPLE_FIELDS, *_TEXT_FIELDS, "status"}
     if unknown:
         raise ValueError(f"update_question does not accept {sorted(unknown)}")
+    snapshot_question(question=q, by=actor)  # the content before this edit, if not kept yet
     before = question_snapshot(q)
-    old_signature = options_signature(q.options.all())
-    old_type = q.type
 
     for field, value in changes.items():
         setattr(q, field, value)
@@ -289,11 +294,9 @@ def update_question(
 
     if options is not None:
         _replace_options(q, new_options)
-    new_signature = options_signature(q.options.all())
-    if new_signature != old_signature or q.type != old_type:
-        q.version = before["version"] + 1
     q.updated_by = actor if getattr(actor, "pk", None) else None
     q.save()
+    snapshot_question(question=q, by=actor, reason=reason)  # sets q.version if it changed
     if media is not None:
         _replace_media(q, media)
     if tags is not None:

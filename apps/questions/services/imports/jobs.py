@@ -38,6 +38,7 @@ from apps.questions.services.imports.validation import (
     validate_row,
 )
 from apps.questions.services.questions import category_counts_changed
+from apps.questions.services.versions import snapshot_new_questions
 from apps.taxonomy.services import tags_for_names
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,7 @@ def process_rows(
         candidates.append((candidate, result))
     if candidates and not dry_run:
         ids = _write([c for c, _ in candidates], actor)
+        snapshot_new_questions(question_ids=ids, by=actor, reason="Imported.")
         category_counts_changed()
         for (_, result), question_id in zip(candidates, ids, strict=True):
             result.question_id = question_id
