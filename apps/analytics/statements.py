@@ -37,6 +37,7 @@ FACT_COLUMNS = (
     "counted_time_sec",
     "answered_at",
     "local_date",
+    "question_version",
 )
 _FACT_TYPES = (
     "bigint",
@@ -49,6 +50,7 @@ _FACT_TYPES = (
     "integer",
     "timestamptz",
     "date",
+    "integer",
 )
 
 

@@ -291,15 +291,36 @@ def upsert_answers(
 # --- scoring ------------------------------------------------------------------------------------
 
 MARK_ANSWERS = (
-    f"UPDATE {sql.table(ExamAnswer)} SET {_A['is_correct']} = "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
-    f"({_A['id']} = ANY(%(correct_ids)s::bigint[])) WHERE {_A['session']} = %(session_id)s"
+    f"UPDATE {sql.table(ExamAnswer)} AS a SET {_A['is_correct']} = "  # noqa: S608  # nosec B608 # names from _meta, values are parameters
+    f"(a.{_A['id']} = ANY(%(correct_ids)s::bigint[])), {_A['question_version']} = COALESCE("
+    "(SELECT u.v FROM unnest(%(question_ids)s::bigint[], %(versions)s::integer[]) AS u(q, v) "
+    f"WHERE u.q = a.{_A['question']}), a.{_A['question_version']}) "
+    f"WHERE a.{_A['session']} = %(session_id)s"
 )
-"""Grades every answer of the session: those in ``correct_ids`` correct, all others wrong."""
+"""Grades every answer of the session: those in ``correct_ids`` correct, all others wrong; an
+answer to ``question_ids[i]`` records ``versions[i]`` (the version of the key it was graded
+on), one to a question not listed keeps the version it had."""
 
 
-def mark_answers(*, session_id: int, correct_answer_ids: Sequence[int]) -> None:
-    """Stores the grading: the listed answers of the session are correct, all others wrong."""
-    sql.execute(MARK_ANSWERS, {"session_id": session_id, "correct_ids": list(correct_answer_ids)})
+def mark_answers(
+    *,
+    session_id: int,
+    correct_answer_ids: Sequence[int],
+    question_versions: Mapping[int, int] | None = None,
+) -> None:
+    """Stores the grading: the listed answers of the session are correct, all others wrong, and
+    each answer records its question's version from ``question_versions`` (``{question_id:
+    version}``, as :attr:`apps.questions.selectors.PaperKey.version_of` gives it)."""
+    versions = dict(question_versions or {})
+    sql.execute(
+        MARK_ANSWERS,
+        {
+            "session_id": session_id,
+            "correct_ids": list(correct_answer_ids),
+            "question_ids": list(versions),
+            "versions": list(versions.values()),
+        },
+    )
 
 
 RESULT_FIELDS = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import Prefetch, QuerySet
@@ -113,11 +113,13 @@ class PaperKey:
     """What scoring a paper needs. ``category_of`` holds the questions that still exist (one
     hard-deleted since the paper was drawn is missing); ``correct_option_ids`` is the answer key
     (sorted ids, as :func:`apps.questions.grading.answer_keys` gives it); ``categories`` are
-    those of the paper's questions in display order (``order``, then name)."""
+    those of the paper's questions in display order (``order``, then name); ``version_of`` is
+    the version each key belongs to (what a graded answer records)."""
 
     category_of: dict[int, int]
     correct_option_ids: dict[int, list[int]]
     categories: list[PaperCategory]
+    version_of: dict[int, int] = field(default_factory=dict)
 
 
 def paper_key(*, question_ids: Sequence[int]) -> PaperKey:
@@ -125,21 +127,23 @@ def paper_key(*, question_ids: Sequence[int]) -> PaperKey:
     Holds the key: only for scoring and for reviewing a submitted paper."""
     category_of: dict[int, int] = {}
     keys: dict[int, list[int]] = {}
+    versions: dict[int, int] = {}
     categories: list[PaperCategory] = []
     if not question_ids:
-        return PaperKey(category_of, keys, categories)
+        return PaperKey(category_of, keys, categories, versions)
     for row in statements.PAPER_KEY.fetch(ids=list(question_ids)):
         question_id, category_id = row["id"], row["category_id"]
         if question_id not in category_of:
             category_of[question_id] = category_id
             keys[question_id] = []
+            versions[question_id] = row["version"]
             if not categories or categories[-1].id != category_id:
                 categories.append(
                     PaperCategory(category_id, row["category__name"], row["category__slug"])
                 )
         if row["correct__id"] is not None:
             keys[question_id].append(row["correct__id"])
-    return PaperKey(category_of, keys, categories)
+    return PaperKey(category_of, keys, categories, versions)
 
 
 @dataclass(frozen=True)

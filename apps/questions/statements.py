@@ -47,12 +47,13 @@ PAPER_KEY = sql.CompiledQuery(
             )
         )
         .order_by("category__order", "category__name", "id", "correct__id")
-        .values("id", "category_id", "category__name", "category__slug", "correct__id")
+        .values("id", "version", "category_id", "category__name", "category__slug", "correct__id")
     ),
     ids=_IDS,
 )
 """One row per correct option of each of ``ids`` (one with ``correct__id`` ``None`` for a
-question without any), with its category, in the paper's category order. Holds the key."""
+question without any), with its version and category, in the paper's category order. Holds
+the key."""
 
 DISPLAY_QUESTIONS = sql.CompiledQuery(
     lambda *, ids: (

@@ -384,6 +384,29 @@ def test_marking_grades_as_the_orm_case_expression_does(data: Data) -> None:
     ) == [True]
 
 
+def test_marking_records_each_answers_question_version(data: Data) -> None:
+    answers = list(ExamAnswer.objects.filter(session=data.open).order_by("id"))
+    first, second = answers[0].question_id, answers[1].question_id
+    statements.mark_answers(
+        session_id=data.open.id, correct_answer_ids=[], question_versions={first: 7, second: 3}
+    )
+    stored = dict(
+        ExamAnswer.objects.filter(session=data.open).values_list("question_id", "question_version")
+    )
+    assert stored == {first: 7, second: 3}
+    # A question not listed keeps the version it had; other sessions are left alone.
+    statements.mark_answers(
+        session_id=data.open.id, correct_answer_ids=[], question_versions={first: 8}
+    )
+    stored = dict(
+        ExamAnswer.objects.filter(session=data.open).values_list("question_id", "question_version")
+    )
+    assert stored == {first: 8, second: 3}
+    assert set(
+        ExamAnswer.objects.filter(session=data.theirs).values_list("question_version", flat=True)
+    ) == {None}
+
+
 def test_storing_the_result_writes_what_save_update_fields_writes(data: Data) -> None:
     now = timezone.now()
     outcome = {

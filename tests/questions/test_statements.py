@@ -112,6 +112,7 @@ def test_the_paper_key_is_the_orm_key_categories_and_order(bank: list[int]) -> N
     assert key.category_of == dict(
         Question.objects.filter(id__in=bank).values_list("id", "category_id")
     )
+    assert key.version_of == dict(Question.objects.filter(id__in=bank).values_list("id", "version"))
     expected = Category.objects.filter(questions__id__in=bank).distinct().order_by("order", "name")
     assert [(c.id, c.name, c.slug) for c in key.categories] == [
         (c.id, c.name, c.slug) for c in expected

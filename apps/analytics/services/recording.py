@@ -37,6 +37,7 @@ class _Fact:
     counted_time_sec: int
     answered_at: datetime
     local_date: date
+    question_version: int | None  # the version answered (item analysis keeps them apart)
 
     @property
     def key(self) -> tuple[int, str, int, int]:
@@ -111,6 +112,7 @@ def _facts(
             counted_time_sec=min(raw, cap),
             answered_at=a.answered_at,
             local_date=local_date(a.answered_at, zone(zones.get(a.user_id))),
+            question_version=a.question_version,
         )
         facts.setdefault(fact.key, fact)
     return facts

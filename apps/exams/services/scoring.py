@@ -96,7 +96,11 @@ def _score(
             correct_ids.append(answer.id)
             correct_questions.add(answer.question_id)
     if answers:
-        mark_answers(session_id=session.id, correct_answer_ids=correct_ids)
+        mark_answers(
+            session_id=session.id,
+            correct_answer_ids=correct_ids,
+            question_versions=key.version_of,  # the review shows the key these were graded on
+        )
 
     # A question hard-deleted from the bank during the sitting (possible only while nobody has
     # answered it) is dropped from the paper rather than counted against the candidate.
@@ -134,6 +138,7 @@ def _score(
                 answered_at=a.saved_at,
                 source="exam",
                 source_id=session.id,
+                question_version=key.version_of.get(a.question_id),
             )
             for a in counted
         ]

@@ -175,6 +175,7 @@ def record_practice_answer(
                 answered_at=now,
                 source="practice",
                 source_id=session_id,
+                question_version=question.version,
             )
         ]
     )
