@@ -1,5 +1,10 @@
 """Django Admin for the question bank: inline options and media, validated like the API, a
-candidate preview, bulk publish/retire, and the import upload. Every change is audited."""
+candidate preview, bulk publish/retire, and the import upload. Every change is audited.
+
+Authoring helps (five numbered option rows on the add page, the preview of the unsaved form with
+its key and explanation, the allowed HTML, the import templates) are in :mod:`.admin_authoring`.
+The quality app's workbench extends the question page with statistics, reports, versions and
+re-keying by registering a subclass of :class:`QuestionAdmin`."""
 
 from __future__ import annotations
 
@@ -11,20 +16,20 @@ from django.core.exceptions import ValidationError
 from django.db import models as db_models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
 from apps.audit.admin_mixins import AuditedAdminMixin, EditorAccessMixin
-from apps.core.exceptions import DomainError
 from apps.core.richtext import sanitize_html
-from apps.questions import services
+from apps.questions import admin_authoring, services
+from apps.questions.admin_imports import ImportJobAdmin  # registered there
 from apps.questions.models import (
     AnswerOption,
-    ImportJob,
     Question,
     QuestionMedia,
     QuestionStatus,
@@ -33,6 +38,8 @@ from apps.questions.models import (
 from apps.questions.normalisation import stem_fingerprint
 from apps.questions.services.questions import category_counts_changed
 from apps.questions.services.versions import snapshot_question
+
+__all__ = ["AnswerOptionInline", "ImportJobAdmin", "QuestionAdmin", "QuestionMediaInline"]
 
 
 def _actor(request: HttpRequest) -> User:
@@ -69,6 +76,13 @@ class AnswerOptionInline(EditorAccessMixin, admin.TabularInline):
         # one line per option keeps five options on one screen
         db_models.TextField: {"widget": forms.TextInput(attrs={"size": 90})},
     }
+
+    def get_extra(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> int:
+        """A new question starts with five rows (min_num of them required), numbered 1-5 by
+        :meth:`QuestionAdmin.get_formset_kwargs`; an existing one shows its own options."""
+        if obj is None:
+            return max(admin_authoring.OPTION_ROWS_ON_ADD - self.min_num, 0)
+        return 0
 
 
 class QuestionMediaInline(EditorAccessMixin, admin.TabularInline):
@@ -168,8 +182,55 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ),
     )
 
+    change_form_template = "admin/questions/question/change_form.html"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
         return super().get_queryset(request).select_related("category", "subcategory")
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(require_POST(self.preview_view)),
+            name="questions_question_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, AnswerOptionInline) and obj.pk is None:
+            # Numbered rows: a row left blank keeps its initial number and counts as unchanged.
+            rows = admin_authoring.OPTION_ROWS_ON_ADD
+            kwargs["initial"] = [{"order": number} for number in range(1, rows + 1)]
+        return kwargs
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        context["allowed_html"] = admin_authoring.allowed_html()
+        if self.has_add_permission(request) or self.has_change_permission(request, obj):
+            context["preview_url"] = reverse("admin:questions_question_preview")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The change form's POST (sent by its Preview button) shown as it would be saved,
+        key and explanation included; nothing is written."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Preview (not saved)",
+            "preview": admin_authoring.preview_from_post(request.POST),
+        }
+        return TemplateResponse(request, "admin/questions/question/preview.html", context)
 
     @admin.display(description="stem")
     def short_stem(self, obj: Question) -> str:
@@ -283,127 +344,3 @@ class QuestionVersionAdmin(EditorAccessMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(help_text="CSV, JSON or XLSX; at most 5 MB and 5000 rows.")
-    dry_run = forms.BooleanField(required=False, help_text="Validate and report only.")
-    status = forms.ChoiceField(
-        choices=[(QuestionStatus.DRAFT, "Draft"), (QuestionStatus.PUBLISHED, "Published")],
-        initial=QuestionStatus.DRAFT,
-        help_text="Status of imported questions whose row does not say.",
-    )
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(EditorAccessMixin, admin.ModelAdmin):
-    list_display = (
-        "id",
-        "filename",
-        "format",
-        "dry_run",
-        "status",
-        "created_count",
-        "duplicate_count",
-        "invalid_count",
-        "created_by",
-        "created_at",
-    )
-    list_filter = ("status", "format", "dry_run")
-    list_select_related = ("created_by",)
-    exclude = ("content", "report")
-    readonly_fields = (
-        "status",
-        "created_by",
-        "filename",
-        "format",
-        "dry_run",
-        "default_status",
-        "size_bytes",
-        "total_rows",
-        "created_count",
-        "duplicate_count",
-        "invalid_count",
-        "error",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "report_table",
-    )
-
-    def get_urls(self) -> list[URLPattern]:
-        upload = path(
-            "upload/",
-            self.admin_site.admin_view(self.upload_view),
-            name="questions_importjob_upload",
-        )
-        return [upload, *super().get_urls()]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # jobs are records; the detail page is read-only
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(getattr(request.user, "is_superuser", False))
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportJob]:
-        return super().get_queryset(request).defer("content")
-
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        return HttpResponseRedirect(reverse("admin:questions_importjob_upload"))
-
-    def upload_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            return HttpResponseRedirect(reverse("admin:index"))
-        form = ImportUploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                services.ensure_import_size(size=upload.size or 0)
-                job = services.create_import_job(
-                    actor=_actor(request),
-                    filename=upload.name or "",
-                    content=upload.read(),
-                    dry_run=form.cleaned_data["dry_run"],
-                    default_status=form.cleaned_data["status"],
-                )
-            except DomainError as exc:
-                detail = "; ".join(m for ms in (exc.fields or {}).values() for m in ms)
-                form.add_error("file", f"{exc.message} {detail}".strip())
-            else:
-                self.message_user(request, f"Import #{job.pk} queued.")
-                return HttpResponseRedirect(
-                    reverse("admin:questions_importjob_change", args=[job.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "form": form,
-            "title": "Import questions",
-        }
-        return TemplateResponse(request, "admin/questions/importjob/upload.html", context)
-
-    @admin.display(description="Report")
-    def report_table(self, obj: ImportJob) -> SafeString:
-        rows = obj.report or []
-        if not rows:
-            return mark_safe("<em>No report yet.</em>")  # nosec B308 # constant
-        body = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    r.get("row"),
-                    r.get("status"),
-                    r.get("question_id") or r.get("duplicate_of") or "",
-                    "; ".join(r.get("errors") or []),
-                )
-                for r in rows
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>Row</th><th>Status</th><th>Question / duplicate of</th>"
-            "<th>Problems</th></tr></thead><tbody>{}</tbody></table>",
-            body,
-        )
