@@ -8,7 +8,7 @@ question."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -113,15 +113,28 @@ def _serialise_imports() -> None:
     sql.execute(statements.SERIALISE_IMPORTS, {})
 
 
+# Told how many more rows have been validated (``manage.py import_questions``' progress bar).
+Progress = Callable[[int], object]
+
+
 def process_rows(
-    *, rows: Sequence[SourceRow], dry_run: bool, actor: User | None, default_status: str
+    *,
+    rows: Sequence[SourceRow],
+    dry_run: bool,
+    actor: User | None,
+    default_status: str,
+    progress: Progress | None = None,
 ) -> list[RowResult]:
     """Validates every row, skips duplicates and (unless ``dry_run``) imports the rest.
     Must run inside a transaction."""
     lookups = Lookups.load()
     results: list[RowResult] = []
     candidates: list[tuple[Candidate, RowResult]] = []
-    validated = [(source, *validate_row(source, lookups, default_status)) for source in rows]
+    validated = []
+    for source in rows:
+        validated.append((source, *validate_row(source, lookups, default_status)))
+        if progress is not None:
+            progress(1)
     fingerprints = {c.fingerprint for _, c, _ in validated if c is not None}
     in_bank = dict(
         Question.objects.filter(stem_normalised__in=fingerprints).values_list(
@@ -185,11 +198,13 @@ def create_import_job(
     content: bytes,
     dry_run: bool = False,
     default_status: str = QuestionStatus.DRAFT,
+    enqueue: bool = True,
 ) -> ImportJob:
     """Checks the upload and stores it as a pending job, then queues its processing (after the
-    surrounding transaction commits). Raises 413 when the file is over the size limit, 400
-    (``too_many_rows``) over the row limit, 415 for an unsupported type and 400 for an
-    unreadable file or missing columns."""
+    surrounding transaction commits) unless ``enqueue`` is false (the caller then runs it with
+    :func:`run_import_job`, as ``manage.py import_questions`` does). Raises 413 when the file
+    is over the size limit, 400 (``too_many_rows``) over the row limit, 415 for an unsupported
+    type and 400 for an unreadable file or missing columns."""
     ensure_import_size(size=len(content))
     if not content.strip():
         raise ValidationFailed("The file is empty.", fields={"file": ["The file is empty."]})
@@ -217,9 +232,10 @@ def create_import_job(
         size_bytes=len(content),
         total_rows=len(rows),
     )
-    from apps.core.queue import enqueue_after_commit
+    if enqueue:
+        from apps.core.queue import enqueue_after_commit
 
-    enqueue_after_commit("questions.process_import_job", job.pk)  # by name: the task calls us
+        enqueue_after_commit("questions.process_import_job", job.pk)  # the task calls us
     return job
 
 
@@ -239,7 +255,7 @@ def _claim(job_id: int) -> ImportJob | None:
         return job
 
 
-def run_import_job(*, job_id: int) -> ImportJob:
+def run_import_job(*, job_id: int, progress: Progress | None = None) -> ImportJob:
     """Processes a pending job once (a job already finished or being worked on is returned
     as it is, so a redelivered task does nothing). All questions of a job are written in one
     transaction: a failure leaves none of them behind."""
@@ -255,6 +271,7 @@ def run_import_job(*, job_id: int) -> ImportJob:
                 dry_run=job.dry_run,
                 actor=job.created_by,
                 default_status=job.default_status,
+                progress=progress,
             )
             job.report = [r.as_dict() for r in results]
             job.total_rows = len(results)
