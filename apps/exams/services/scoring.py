@@ -19,7 +19,7 @@ from apps.exams.selectors import (
     is_past_deadline,
     saved_answers,
 )
-from apps.exams.statements import lock_exam_session, mark_answers, store_result
+from apps.exams.statements import SavedAnswer, lock_exam_session, mark_answers, store_result
 from apps.questions.grading import is_selection_correct
 from apps.questions.learning import AnsweredQuestion, publish_answers
 from apps.questions.selectors import PaperKey, paper_key
@@ -79,13 +79,7 @@ def _score(
     answers = saved_answers(session_id=session.id)
     key = paper_key(question_ids=session.question_ids)
     category_of = key.category_of
-    # Saves are refused after the cutoff; this keeps the rule true even for rows written by
-    # any other path.
-    counted = [
-        a
-        for a in answers
-        if a.selected_option_ids and a.saved_at <= cutoff and a.question_id in category_of
-    ]
+    counted = counted_answers(session, answers, key)
     correct_ids: list[int] = []
     correct_questions: set[int] = set()
     for answer in counted:
@@ -102,30 +96,19 @@ def _score(
             question_versions=key.version_of,  # the review shows the key these were graded on
         )
 
-    # A question hard-deleted from the bank during the sitting (possible only while nobody has
-    # answered it) is dropped from the paper rather than counted against the candidate.
-    present = [qid for qid in session.question_ids if qid in category_of]
-    total = len(present)
-    answered_questions = {a.question_id for a in counted}
-    correct = len(correct_questions)
-    time_spent_sec = max(
-        0, int((min(now, session.expires_at) - session.started_at).total_seconds())
-    )
     session.status = SessionStatus.EXPIRED_SUBMITTED if now > cutoff else SessionStatus.SUBMITTED
     session.submitted_at = now
     session.auto_submitted = trigger == "deadline"
-    session.score_percent = percent(correct, total)
-    session.correct = correct
-    session.answered = len(answered_questions)
-    session.time_spent_sec = time_spent_sec
-    session.result = {
-        "score_percent": session.score_percent,
-        "correct": correct,
-        "answered": session.answered,
-        "total": total,
-        "time_spent_sec": time_spent_sec,
-        "categories": _category_breakdown(present, key, answered_questions, correct_questions),
-    }
+    session.time_spent_sec = max(
+        0, int((min(now, session.expires_at) - session.started_at).total_seconds())
+    )
+    total = apply_result(
+        session,
+        key=key,
+        answered_questions={a.question_id for a in counted},
+        correct_questions=correct_questions,
+    )
+    correct = len(correct_questions)
     store_result(session)
     publish_answers(
         answers=[
@@ -157,6 +140,51 @@ def _score(
             "total": total,
         },
     )
+
+
+def counted_answers(
+    session: ExamSession, answers: Sequence[SavedAnswer], key: PaperKey
+) -> list[SavedAnswer]:
+    """The answers that count: a selection saved by the deadline plus grace, to a question
+    still in the bank. Saves are refused after the cutoff; this keeps the rule true even for
+    rows written by any other path. Scoring and rescoring (``rescoring.py``) both use it."""
+    cutoff = session.expires_at + grace()
+    return [
+        a
+        for a in answers
+        if a.selected_option_ids and a.saved_at <= cutoff and a.question_id in key.category_of
+    ]
+
+
+def apply_result(
+    session: ExamSession,
+    *,
+    key: PaperKey,
+    answered_questions: set[int],
+    correct_questions: set[int],
+) -> int:
+    """Sets the session's outcome (score, counts, the stored ``result`` with its per-category
+    breakdown) from which questions were answered and which were right; ``time_spent_sec`` must
+    already be set. Returns the paper's total. The one home of the result's shape, used by the
+    first scoring and by a rescoring after a re-key.
+
+    A question hard-deleted from the bank during the sitting (possible only while nobody has
+    answered it) is dropped from the paper rather than counted against the candidate."""
+    present = [qid for qid in session.question_ids if qid in key.category_of]
+    total = len(present)
+    correct = len(correct_questions)
+    session.score_percent = percent(correct, total)
+    session.correct = correct
+    session.answered = len(answered_questions)
+    session.result = {
+        "score_percent": session.score_percent,
+        "correct": correct,
+        "answered": session.answered,
+        "total": total,
+        "time_spent_sec": session.time_spent_sec,
+        "categories": _category_breakdown(present, key, answered_questions, correct_questions),
+    }
+    return total
 
 
 def percent(part: int, whole: int) -> int:

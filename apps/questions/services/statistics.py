@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.db.models import F
+from django.db.models.functions import Greatest, Least
+
 from apps.core import sql
 from apps.questions import statements
+from apps.questions.models import Question
 
-__all__ = ["question_stats_sql", "record_question_stats"]
+__all__ = ["correct_question_stats", "question_stats_sql", "record_question_stats"]
 
 question_stats_sql = statements.question_stats_sql
 
@@ -35,4 +39,16 @@ def record_question_stats(*, counts: Mapping[int, tuple[int, int]]) -> None:
             "answered": [counts[i][0] for i in question_ids],
             "correct": [counts[i][1] for i in question_ids],
         },
+    )
+
+
+def correct_question_stats(*, question_id: int, correct_delta: int) -> None:
+    """Moves the question's ``times_correct`` by ``correct_delta`` after its answers were
+    regraded (a re-key): the answers stay counted, only how many were right changes. Kept
+    within ``0..times_answered`` (counts from before the statistics existed may be short).
+    An atomic update under the row's lock, in the caller's transaction."""
+    if not correct_delta:
+        return
+    Question.objects.filter(pk=question_id).update(
+        times_correct=Greatest(0, Least(F("times_answered"), F("times_correct") + correct_delta))
     )
