@@ -127,7 +127,10 @@ def rekey_and_regrade(
     the new key must commit before the regrade can know it has seen every old answer.
 
     Raises ``NotFound`` (no such question), ``ValidationFailed`` (not a valid key for it) and
-    ``Conflict`` (that is already the key; or a regrade of the question is still running)."""
+    ``Conflict`` (that is already the key; or a regrade of the question is still running).
+    Raises ``RuntimeError`` inside a caller's transaction (the Django Admin's change view is
+    one): there the new key would commit only with the caller, after the regrade."""
+    _refuse_inside_a_transaction()
     run = _rekey(
         question_id=question_id, correct_option_ids=correct_option_ids, reason=reason, by=by
     )
@@ -143,6 +146,14 @@ def rekey_and_regrade(
     if not result.done:
         enqueue_after_commit(FINISH_TASK, run.pk)
     return result
+
+
+def _refuse_inside_a_transaction() -> None:
+    """A test's own wrapping transaction (Django's ``TestCase``, pytest-django's ``django_db``)
+    is allowed: nothing else shares its uncommitted state."""
+    blocks = transaction.get_connection().atomic_blocks
+    if any(not getattr(block, "_from_testcase", False) for block in blocks):
+        raise RuntimeError("rekey_and_regrade must be called outside a transaction")
 
 
 @transaction.atomic
