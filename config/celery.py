@@ -33,6 +33,11 @@ app.conf.beat_schedule = {
         "task": "analytics.recompute_aggregates",
         "schedule": crontab(hour=2, minute=30),
     },
+    # quality: item analysis of every answered question version, after the aggregates' rebuild
+    "quality-analyse-items": {
+        "task": "quality.analyse_items",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # recommendations: forget dismissals whose hiding period is over
     "recommendations-purge-dismissals": {
         "task": "recommendations.purge_expired_dismissals",

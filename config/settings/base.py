@@ -414,6 +414,19 @@ LOGGING = {
     },
 }
 
+# --- Item quality (docs/item-analysis.md) ----------------------------------------------------
+# Flags on a question version's statistics (Moodle's quiz statistics guidance), each raised only
+# once that many candidates' first attempts back it (discrimination and mis-key: candidates with
+# a rest score, i.e. at least one other first attempt).
+QUALITY_TOO_HARD_BELOW = env.float("QUALITY_TOO_HARD_BELOW", default=0.2)
+QUALITY_TOO_EASY_ABOVE = env.float("QUALITY_TOO_EASY_ABOVE", default=0.9)
+QUALITY_LOW_DISCRIMINATION_BELOW = env.float("QUALITY_LOW_DISCRIMINATION_BELOW", default=0.2)
+QUALITY_MIN_N_FACILITY = env.int("QUALITY_MIN_N_FACILITY", default=30)
+QUALITY_MIN_N_DISCRIMINATION = env.int("QUALITY_MIN_N_DISCRIMINATION", default=50)
+QUALITY_MIN_N_MISKEY = env.int("QUALITY_MIN_N_MISKEY", default=50)
+# Questions analysed per batch (one bounded set of queries each).
+QUALITY_ANALYSIS_BATCH = env.int("QUALITY_ANALYSIS_BATCH", default=200)
+
 # --- Observability (docs/observability.md) ---------------------------------------------------
 # GET /metrics answers only these addresses or CIDR ranges, or a bearer METRICS_TOKEN if set.
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])

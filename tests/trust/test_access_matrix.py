@@ -85,6 +85,9 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/notifications/preferences": AUTH,
     "api/v1/notifications/<int:notification_id>/read": AUTH,
     "api/v1/dashboard": AUTH,
+    "api/v1/staff/questions/quality": EDITOR,
+    "api/v1/staff/questions/<int:pk>/stats": EDITOR,
+    "api/v1/staff/questions/<int:pk>/stats/refresh": EDITOR,
 }
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -8,6 +8,7 @@ The reads on the hot paths run querysets compiled once, kept in apps/exams/state
 
 from apps.exams.selectors.history import exam_history, last_exam_summary, personal_data
 from apps.exams.selectors.papers import exam_paper, exam_result, exam_review
+from apps.exams.selectors.quality import answer_selections
 from apps.exams.selectors.sessions import (
     deadline_from,
     exam_session_for,
@@ -33,6 +34,7 @@ __all__ = [
     "SavedAnswer",
     "active_exam_template",
     "active_exam_templates",
+    "answer_selections",
     "deadline_from",
     "exam_history",
     "exam_paper",

@@ -6,7 +6,8 @@ user, so another user's session or flag is simply not found.
 - :mod:`.flags`: flags and private notes;
 - :mod:`.pool`: what a new session draws from;
 - :mod:`.review`: spaced repetition, what is due;
-- :mod:`.export`: the GDPR export.
+- :mod:`.export`: the GDPR export;
+- :mod:`.quality`: what item analysis reads (options picked, open reports).
 
 Public for other apps: :func:`last_practice_summary` and :func:`flagged_question_ids`
 (analytics, dashboard), :func:`review_queue` (what is due for spaced repetition),
@@ -27,6 +28,11 @@ from apps.practice.selectors.pool import (
     last_answered_wrong_question_ids,
     practice_pool,
     practised_question_ids,
+)
+from apps.practice.selectors.quality import (
+    attempt_selections,
+    open_report_count,
+    open_report_counts,
 )
 from apps.practice.selectors.review import ReviewQueue, due_question_ids, review_queue
 from apps.practice.selectors.sessions import (
@@ -50,12 +56,15 @@ __all__ = [
     "ReviewQueue",
     "SessionQuestion",
     "SessionSummary",
+    "attempt_selections",
     "due_question_ids",
     "flag_for",
     "flagged_question_ids",
     "flags_for",
     "last_answered_wrong_question_ids",
     "last_practice_summary",
+    "open_report_count",
+    "open_report_counts",
     "personal_data",
     "practice_by_category",
     "practice_pool",

@@ -1,0 +1,80 @@
+"""Reads of the learning record for item analysis (apps/quality): candidates' first attempts.
+
+A learner's *first attempt* at a question is their earliest fact for it (by ``answered_at``,
+then id), whichever mode it came from: later attempts are practised, not naive, answers. The
+rule lives here, once, in :func:`_first_attempts`; both reads below build on it.
+
+These are batch reads for a nightly job: each is one statement whose size is bounded by the
+questions (or learners) asked for, never one query per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.analytics.models import AnswerFact
+
+
+@dataclass(frozen=True)
+class FirstAttempt:
+    user_id: int
+    question_id: int
+    question_version: int | None
+    is_correct: bool
+    time_spent_sec: int
+    source: str  # "practice" or "exam"
+    source_id: int  # the practice or exam session
+
+
+def _first_attempts(facts: QuerySet[AnswerFact]) -> QuerySet[AnswerFact]:
+    """One fact per (learner, question) among ``facts``: the earliest."""
+    return facts.order_by("question_id", "user_id", "answered_at", "id").distinct(
+        "question_id", "user_id"
+    )
+
+
+def first_attempts(*, question_ids: Collection[int]) -> Iterator[FirstAttempt]:
+    """The first attempts at these questions, by question then learner. A question's facts are
+    all read (the first attempt may be on any version), so ask for a bounded batch."""
+    if not question_ids:
+        return iter(())
+    rows = _first_attempts(AnswerFact.objects.filter(question_id__in=list(question_ids)))
+    fields = (
+        "user_id",
+        "question_id",
+        "question_version",
+        "is_correct",
+        "time_spent_sec",
+        "source",
+        "source_id",
+    )
+    return (FirstAttempt(*row) for row in rows.values_list(*fields).iterator(chunk_size=5000))
+
+
+def first_attempt_totals(*, user_ids: Collection[int] | None = None) -> dict[int, tuple[int, int]]:
+    """``{user_id: (first attempts, of which correct)}`` over every question, for these learners
+    (all when None): what a rest score is computed from. One aggregate statement."""
+    facts = AnswerFact.objects.all()
+    if user_ids is not None:
+        if not user_ids:
+            return {}
+        facts = facts.filter(user_id__in=list(user_ids))
+    first_ids = _first_attempts(facts).values("id")
+    rows = (
+        AnswerFact.objects.filter(id__in=first_ids)
+        .order_by()
+        .values("user_id")
+        .annotate(answered=Count("id"), correct=Count("id", filter=Q(is_correct=True)))
+        .values_list("user_id", "answered", "correct")
+    )
+    return {user_id: (answered, correct) for user_id, answered, correct in rows}
+
+
+def answered_question_ids() -> list[int]:
+    """Every question with at least one fact, ascending: what a full analysis goes through."""
+    return list(
+        AnswerFact.objects.order_by("question_id").values_list("question_id", flat=True).distinct()
+    )
