@@ -24,9 +24,11 @@ this forgets it, so that the next read inside a transaction sees the backends as
 OPEN_SINCE_BEFORE = (
     "SELECT count(*) AS open_transactions FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND backend_type = 'client backend' "
     "AND xact_start IS NOT NULL AND xact_start < %(before)s"
 )
-"""How many other sessions on this database are inside a transaction begun before ``before``."""
+"""How many other client sessions on this database are inside a transaction begun before
+``before`` (autovacuum and other server processes answer no question and are not counted)."""
 
 
 @dataclass(frozen=True)

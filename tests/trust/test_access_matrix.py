@@ -88,6 +88,7 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/staff/questions/quality": EDITOR,
     "api/v1/staff/questions/<int:pk>/stats": EDITOR,
     "api/v1/staff/questions/<int:pk>/stats/refresh": EDITOR,
+    "api/v1/staff/questions/<int:pk>/rekey": EDITOR,
 }
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
