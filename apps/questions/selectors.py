@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db.models import Prefetch, QuerySet
@@ -263,3 +264,32 @@ def versions_by_number(
         question_id__in={qid for qid, _ in wanted}, number__in={n for _, n in wanted}
     )
     return {(v.question_id, v.number): v for v in rows if (v.question_id, v.number) in wanted}
+
+
+def version_history(*, question_ids: Iterable[int]) -> dict[int, list[QuestionVersion]]:
+    """``{question_id: [snapshot, ...]}`` oldest first, for many questions in one query (what a
+    review needs to show each answer the version it was graded on)."""
+    history: dict[int, list[QuestionVersion]] = {}
+    rows = QuestionVersion.objects.filter(question_id__in=list(question_ids)).order_by(
+        "question_id", "number"
+    )
+    for version in rows:
+        history.setdefault(version.question_id, []).append(version)
+    return history
+
+
+def graded_version(
+    history: Sequence[QuestionVersion], *, number: int | None, at: datetime | None
+) -> QuestionVersion | None:
+    """Of a question's ``history`` (oldest first), the snapshot an answer was graded on: the
+    one numbered ``number`` when the answer recorded it. Without a number (an exam answer
+    graded before versions were recorded, an exam question left unanswered) it is the latest
+    snapshot made by ``at`` (when the answer was graded), else the oldest one kept (history
+    began after ``at``). ``None`` when there is no such snapshot: the question has not been
+    edited since, so the caller shows it as it is now."""
+    if number is not None:
+        return next((v for v in history if v.number == number), None)
+    if not history:
+        return None
+    made_by = [v for v in history if at is not None and v.created_at <= at]
+    return made_by[-1] if made_by else history[0]

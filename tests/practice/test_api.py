@@ -549,7 +549,9 @@ def test_session_questions_query_count_is_fixed(
     assert len(items) == 10
     assert sum(1 for i in items if i["attempt"]) == 6
     assert sum(1 for i in items if i["is_flagged"]) == 6
-    assert len(answered_small.captured_queries) <= len(baseline.captured_queries) + 1
+    # Answered questions add the snapshots of their versions and, for questions never edited
+    # (no snapshot, as these factory-made ones), their current key.
+    assert len(answered_small.captured_queries) <= len(baseline.captured_queries) + 2
 
 
 def test_answer_statement_count_is_fixed(

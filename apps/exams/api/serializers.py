@@ -261,6 +261,10 @@ class ExamHistoryItemSerializer(serializers.Serializer):
 
 class ExamReviewAttemptSerializer(serializers.Serializer):
     question_id = serializers.IntegerField()
+    question_version = serializers.IntegerField(
+        help_text="The version the answer was graded on: the stem, options, key and "
+        "explanation shown are that version's."
+    )
     position = serializers.IntegerField()
     stem = serializers.CharField()
     type = serializers.CharField()

@@ -11,8 +11,14 @@ from apps.exams.models import ExamAnswer, ExamSession
 from apps.exams.selectors.sessions import saved_answers
 from apps.exams.statements import SavedAnswer
 from apps.questions.grading import answer_keys
-from apps.questions.models import AnswerOption, Question
-from apps.questions.selectors import DisplayQuestion, display_questions, questions_for_display
+from apps.questions.models import AnswerOption, Question, QuestionVersion
+from apps.questions.selectors import (
+    DisplayQuestion,
+    display_questions,
+    graded_version,
+    questions_for_display,
+    version_history,
+)
 
 
 def _answers_by_question(session: ExamSession) -> dict[int, ExamAnswer]:
@@ -118,26 +124,55 @@ def exam_paper(*, session: ExamSession, new: bool = False) -> dict[str, Any]:
 
 def exam_review(*, session: ExamSession) -> dict[str, Any]:
     """Every question of a submitted session with the candidate's answer, the correct options,
-    correctness and explanation, in the session's order. Unanswered questions are wrong."""
+    correctness and explanation, in the session's order. Unanswered questions are wrong.
+
+    Each question is shown as the version the answer was graded on (``question_version``):
+    its stem, options, key and explanation come from that snapshot, so an editor's later change
+    never appears beside the old grading. A question with no snapshot of that version has not
+    been edited since and is shown as it is now. A fixed number of queries."""
     questions = questions_for_display(question_ids=session.question_ids)
-    keys = answer_keys(question_ids=session.question_ids)
     answers = _answers_by_question(session)
+    history = version_history(question_ids=session.question_ids)
+    graded: dict[int, QuestionVersion | None] = {}
+    for question in questions:
+        answer = answers.get(question.id)
+        graded[question.id] = graded_version(
+            history.get(question.id, []),
+            number=answer.question_version if answer else None,
+            at=session.submitted_at,
+        )
+    unversioned = [qid for qid, version in graded.items() if version is None]
+    keys = answer_keys(question_ids=unversioned) if unversioned else {}
     attempts = []
     for position, question in enumerate(questions, start=1):
         answer = answers.get(question.id)
+        version = graded[question.id]
+        shown = _question_data(session, question, position)
+        del shown["id"]
+        if version is None:
+            number = (answer.question_version if answer else None) or question.version
+            key, explanation = keys.get(question.id, []), question.explanation
+        else:
+            number, key, explanation = (
+                version.number,
+                version.correct_option_ids,
+                version.explanation,
+            )
+            shown["stem"], shown["type"] = version.stem, version.type
+            shown["options"] = _snapshot_options(session, question.id, version)
         attempts.append(
             {
-                **_question_data(session, question, position),
+                **shown,
                 "question_id": question.id,
+                "question_version": number,
                 "selected_option_ids": list(answer.selected_option_ids) if answer else [],
                 "flagged": bool(answer and answer.flagged),
-                "correct_option_ids": keys.get(question.id, []),
+                "correct_option_ids": list(key),
                 "is_correct": bool(answer and answer.is_correct),
-                "explanation": question.explanation,
+                "explanation": explanation,
                 "reference": question.reference,
             }
         )
-        del attempts[-1]["id"]
     return {
         "id": session.id,
         "template": {"id": session.template.id, "name": session.template.name},
@@ -147,6 +182,19 @@ def exam_review(*, session: ExamSession) -> dict[str, Any]:
         "result": session.result,
         "attempts": attempts,
     }
+
+
+def _snapshot_options(
+    session: ExamSession, question_id: int, version: QuestionVersion
+) -> list[dict[str, Any]]:
+    """A snapshot's options in the order stored for this session (any the session did not
+    order go last, in the snapshot's order)."""
+    order = session.option_order.get(str(question_id), [])
+    position = {option_id: index for index, option_id in enumerate(order)}
+    ranked = sorted(
+        enumerate(version.options), key=lambda o: (position.get(o[1]["id"], len(order)), o[0])
+    )
+    return [{"id": o["id"], "text": o["text"]} for _, o in ranked]
 
 
 def exam_result(*, session: ExamSession) -> dict[str, Any]:

@@ -137,6 +137,10 @@ class PracticeNamedSlugSerializer(serializers.Serializer):
 class PracticePreviousAttemptSerializer(serializers.Serializer):
     selected_option_ids = serializers.ListField(child=serializers.IntegerField())
     is_correct = serializers.BooleanField()
+    question_version = serializers.IntegerField(
+        help_text="The version the answer was graded on: the key and explanation are that "
+        "version's."
+    )
     correct_option_ids = serializers.ListField(child=serializers.IntegerField())
     explanation = serializers.CharField(allow_null=True)
     time_spent_sec = serializers.IntegerField()

@@ -13,7 +13,12 @@ from apps.practice.exceptions import SessionNotFound
 from apps.practice.models import PracticeAttempt, PracticeSession, QuestionFlag
 from apps.questions.grading import answer_keys
 from apps.questions.models import Question
-from apps.questions.selectors import question_categories, questions_for_display
+from apps.questions.selectors import (
+    graded_version,
+    question_categories,
+    questions_for_display,
+    version_history,
+)
 from apps.taxonomy.models import Category
 
 
@@ -43,10 +48,11 @@ def session_for(*, user_id: int, session_id: int) -> PracticeSession:
 @dataclass(frozen=True)
 class AnsweredFeedback:
     """The caller's answer to a session question, with the key and (if the session includes
-    them) the explanation."""
+    them) the explanation of the version it was graded on (``question_version``)."""
 
     selected_option_ids: list[int]
     is_correct: bool
+    question_version: int
     correct_option_ids: list[int]
     explanation: str | None
     time_spent_sec: int
@@ -67,11 +73,20 @@ class SessionQuestion:
 
 def session_questions(*, session: PracticeSession) -> list[SessionQuestion]:
     """The session's questions in drawn order, in a fixed number of queries (the questions with
-    options and media, the session's attempts, the key of the answered ones, the user's
-    flags)."""
+    options and media, the session's attempts, the snapshots of the versions they were graded
+    on, the current key of any answered question never edited since, the user's flags).
+
+    An attempt shows the key and explanation of the version it was graded on, not the
+    question's current ones: an editor's later change never appears beside the old grading."""
     questions = questions_for_display(question_ids=session.question_ids)
     attempts = {a.question_id: a for a in PracticeAttempt.objects.filter(session=session)}
-    keys = answer_keys(question_ids=list(attempts)) if attempts else {}
+    history = version_history(question_ids=list(attempts)) if attempts else {}
+    graded = {
+        qid: graded_version(history.get(qid, []), number=a.question_version, at=a.answered_at)
+        for qid, a in attempts.items()
+    }
+    unversioned = [qid for qid, version in graded.items() if version is None]
+    keys = answer_keys(question_ids=unversioned) if unversioned else {}
     flagged = set(
         QuestionFlag.objects.filter(
             user_id=session.user_id, question_id__in=session.question_ids, is_flagged=True
@@ -80,6 +95,8 @@ def session_questions(*, session: PracticeSession) -> list[SessionQuestion]:
     items = []
     for position, question in enumerate(questions, start=1):
         attempt = attempts.get(question.id)
+        version = graded.get(question.id)
+        explanation = question.explanation if version is None else version.explanation
         items.append(
             SessionQuestion(
                 position=position,
@@ -91,8 +108,13 @@ def session_questions(*, session: PracticeSession) -> list[SessionQuestion]:
                 else AnsweredFeedback(
                     selected_option_ids=list(attempt.selected_option_ids),
                     is_correct=attempt.is_correct,
-                    correct_option_ids=keys.get(question.id, []),
-                    explanation=question.explanation if session.include_explanations else None,
+                    question_version=attempt.question_version,
+                    correct_option_ids=(
+                        keys.get(question.id, [])
+                        if version is None
+                        else list(version.correct_option_ids)
+                    ),
+                    explanation=explanation if session.include_explanations else None,
                     time_spent_sec=attempt.time_spent_sec,
                     answered_at=attempt.answered_at,
                 ),
