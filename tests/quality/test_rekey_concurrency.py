@@ -20,7 +20,7 @@ from apps.notifications.models import Notification
 from apps.practice.models import PracticeAttempt, PracticeSession
 from apps.practice.services import answering, create_practice_session, record_practice_answer
 from apps.quality import statements as quality_statements
-from apps.quality.models import RekeyRun, RekeyStatus
+from apps.quality.models import ItemStatistics, RekeyRun, RekeyStatus
 from apps.quality.services import regrade
 from apps.quality.services.regrade import finish_rekey_run, rekey_and_regrade
 from apps.questions.models import Question
@@ -63,6 +63,12 @@ def test_concurrent_identical_rekeys_regrade_once(editor: Any) -> None:
         2,
     )
     assert Notification.objects.count() == 4
+    # The item analysis was rerun once the run finished: the regraded answers are the new
+    # version's now, and the old version has none left.
+    versions = set(
+        ItemStatistics.objects.filter(question=world.q).values_list("version", flat=True)
+    )
+    assert versions == {run.to_version}
     consistent(world)
 
 

@@ -19,8 +19,9 @@ and the admin both call it). A run (:class:`~apps.quality.models.RekeyRun`) goes
    the sessions (exams), set the learning-record facts' grade and version, rebuild the
    aggregates of the learners whose grade changed, move the question's ``times_correct``, and
    add to the run's counts.
-4. **Finish** (one transaction, under the run's lock, once): status ``done``, the audit event and
-   one notification to each candidate whose grade changed.
+4. **Finish** (one transaction, under the run's lock, once): status ``done``, the audit event,
+   one notification to each candidate whose grade changed, and the question's item analysis
+   queued (``quality.analyse_items``): the regraded answers now count for the new version.
 
 Why every answer graded on the old key is regraded, and none twice:
 
@@ -69,6 +70,7 @@ from apps.exams.services.rescoring import exam_answers_to_regrade, regrade_exam_
 from apps.practice.services.regrading import attempts_to_regrade, regrade_practice_attempts
 from apps.quality import statements
 from apps.quality.models import RekeyRun, RekeyStatus
+from apps.quality.services.analysis import ANALYSE_TASK
 from apps.quality.services.regrade_notices import notify_regraded_candidates
 from apps.questions.grading import answer_keys
 from apps.questions.models import Question
@@ -371,6 +373,9 @@ def _finish(run_id: int) -> None:
             },
         )
         notify_regraded_candidates(run)
+        # The regraded facts now belong to the new version: its item statistics (and the old
+        # version's, now without answers) are recomputed at once rather than overnight.
+        enqueue_after_commit(ANALYSE_TASK, [run.question_id])
 
 
 def _practice_batch_pending(run: RekeyRun) -> bool:
