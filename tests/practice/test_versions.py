@@ -3,9 +3,11 @@ answered question's key and explanation of that version, not the question as edi
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -107,3 +109,21 @@ def test_history_of_edited_questions_reads_their_snapshots_in_one_query(
         if 'WHERE ("questions_answeroption"."is_correct"' in q["sql"]
     ]
     assert not key_reads
+
+
+def test_the_migration_backfills_practice_facts_from_their_attempts(
+    user: User, user_client: APIClient, bank: Bank
+) -> None:
+    migration = importlib.import_module(
+        "apps.analytics.migrations.0005_backfill_practice_fact_versions"
+    )
+    session = start_session(user, count=2)
+    for qid in session.question_ids:
+        answer(user_client, session.pk, qid, correct_ids(qid))
+    PracticeAttempt.objects.filter(question_id=session.question_ids[1]).update(question_version=3)
+    AnswerFact.objects.update(question_version=None)
+    migration.backfill(django_apps, None)
+    assert dict(AnswerFact.objects.values_list("question_id", "question_version")) == {
+        session.question_ids[0]: 1,
+        session.question_ids[1]: 3,
+    }

@@ -76,6 +76,7 @@ def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
                         "time_spent_sec": a.time_spent_sec,
                         "saved_at": a.saved_at.isoformat(),
                         "is_correct": None if s.is_open else a.is_correct,
+                        "question_version": a.question_version,
                     }
                     for a in s.answers.all()
                 ],
