@@ -27,11 +27,18 @@ Definitions (Moodle's quiz statistics, where they have one):
 Flags (:class:`Thresholds`, settings ``QUALITY_*``), each raised only once enough answers back
 it: ``too_hard`` (facility below 0.2) and ``too_easy`` (above 0.9) once ``n`` >= 30;
 ``low_discrimination`` (below 0.2, negative included) and ``miskey_suspected`` once the ranked
-candidates number >= 50. Mis-key suspected means either (a) a distractor that the top quintile
-picks more often than the key (than the least picked key of a multiple response question), or
-(b) a key whose point-biserial is negative while a distractor's is positive. The suspected
-option is the distractor with the highest top-quintile pick rate among those meeting (a), else
-the one with the highest point-biserial among those meeting (b).
+candidates number >= 50. Mis-key suspected means either
+
+(a) a distractor that the top quintile picks more often than the key (than the least picked key
+    of a multiple response question) and that candidates are drawn to by ability (its
+    point-biserial positive and above the key's), or
+(b) a key whose point-biserial is negative while a distractor's is positive.
+
+Without the second condition of (a), an item too hard for nearly everyone was "mis-keyed"
+whenever the top fifth's guesses on one distractor outnumbered its right answers (seen in a
+3000-candidate simulation). The suspected option is the distractor with the highest
+top-quintile pick rate among those meeting (a), else the one with the highest point-biserial
+among those meeting (b).
 """
 
 from __future__ import annotations
@@ -234,7 +241,12 @@ def _suspected_miskey(options: Sequence[OptionStats], top_rates: FloatArray | No
 
     if top_rates is not None:
         weakest_key = min(float(top_rates[j]) for j in keys)
-        favoured = [j for j in distractors if float(top_rates[j]) > weakest_key]
+        key_pb = min(pb(j) for j in keys)
+        # Drawn by ability, not merely guessed: on an item too hard for nearly everyone, the
+        # top fifth's guesses can outnumber its right answers while the key still discriminates.
+        favoured = [
+            j for j in distractors if float(top_rates[j]) > weakest_key and pb(j) > max(0.0, key_pb)
+        ]
         if favoured:
             best = max(favoured, key=lambda j: (float(top_rates[j]), pb(j), -j))
             return options[best].option_id

@@ -229,3 +229,32 @@ def test_thresholds_come_from_settings(settings: Any) -> None:
     limits = Thresholds.from_settings()
     assert limits.min_n_miskey == 7
     assert limits.too_hard_below == 0.5
+
+
+def test_a_large_bank_has_no_false_alarm_not_even_on_items_too_hard_for_everyone() -> None:
+    """3000 candidates, 150 items: some items are so hard that the top fifth's guesses on one
+    distractor outnumber its right answers. Those are too hard, not mis-keyed."""
+    pop = simulate(seed=1, candidates=3000, items=150)
+    suspected, too_hard = [], []
+    for item in range(pop.a.size):
+        stats = _analyse(pop, item)
+        if FLAG_MISKEY in stats.flags:
+            suspected.append((item, stats.suspected_option_id))
+        if FLAG_TOO_HARD in stats.flags:
+            too_hard.append(item)
+    assert suspected == [(MISKEYED_ITEM, OPTION_IDS[MISKEY_TRUE])]
+    hardest = int(np.argmax(pop.b))
+    assert hardest in too_hard
+    top_fifth = _analyse(pop, hardest).options
+    key_rate = top_fifth[int(pop.stored_key[hardest])].by_quintile[-1]
+    assert any(
+        o.by_quintile[-1] > key_rate  # type: ignore[operator]
+        for i, o in enumerate(top_fifth)
+        if i != pop.stored_key[hardest]
+    )
+
+
+def test_sixty_candidates_are_enough_to_find_the_miskey() -> None:
+    pop = simulate(seed=SEED, candidates=60)
+    flagged = [i for i in range(pop.a.size) if FLAG_MISKEY in _analyse(pop, i).flags]
+    assert flagged == [MISKEYED_ITEM]
