@@ -248,7 +248,7 @@ def test_a_large_bank_has_no_false_alarm_not_even_on_items_too_hard_for_everyone
     top_fifth = _analyse(pop, hardest).options
     key_rate = top_fifth[int(pop.stored_key[hardest])].by_quintile[-1]
     assert any(
-        o.by_quintile[-1] > key_rate  # type: ignore[operator]
+        o.by_quintile[-1] > key_rate
         for i, o in enumerate(top_fifth)
         if i != pop.stored_key[hardest]
     )
