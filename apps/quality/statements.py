@@ -4,7 +4,9 @@ A re-key must not finish regrading while a transaction that may have read the ol
 open (it could commit an answer graded on the old key after the scan). PostgreSQL tells which
 transactions are open, and since when, in ``pg_stat_activity`` (``xact_start``, kept in shared
 memory and set when a transaction begins, so it is never late). See
-:mod:`apps.quality.services.regrade` for the argument.
+:mod:`apps.quality.services.regrade` for the argument. It needs ``track_activities`` (on by
+default) and sees the sessions of its own database role (the application's one role): a
+session of another role without ``pg_read_all_stats`` shows no ``xact_start``.
 """
 
 from __future__ import annotations

@@ -33,7 +33,9 @@ class RekeyRequestSerializer(InputSerializer):
 class RegradedCountsSerializer(serializers.Serializer):
     practice_attempts = serializers.IntegerField(help_text="Practice attempts regraded.")
     exam_answers = serializers.IntegerField(help_text="Answers of submitted exams regraded.")
-    exam_sessions = serializers.IntegerField(help_text="Submitted exams whose score changed.")
+    exam_sessions = serializers.IntegerField(
+        help_text="Submitted exams rescored because a grade in them changed."
+    )
 
 
 class RekeyResponseSerializer(serializers.Serializer):
