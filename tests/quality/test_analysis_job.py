@@ -255,6 +255,25 @@ def test_an_old_version_keeps_its_own_key_after_a_rekey(population: Population) 
     assert keys == [bank.option_ids[MISKEYED_ITEM][MISKEY_STORED]]  # v1's key, not today's
 
 
+def test_an_older_versions_statistics_outlive_its_attempts() -> None:
+    """After a re-key the regrade moves every answer onto the new version: the old version's
+    row (the evidence against its key) stays, as of when it was computed."""
+    pop = simulate(seed=SEED, candidates=60, items=6)
+    bank = _load(pop, tag="history")
+    question = bank.questions[GOOD_ITEM]
+    analyse_items(question_ids=[question.pk])
+    (v1,) = ItemStatistics.objects.filter(question=question)
+    Question.objects.filter(pk=question.pk).update(version=2)
+    AnswerFact.objects.filter(question_id=question.pk).update(question_version=2)
+
+    analyse_items(question_ids=[question.pk])
+
+    rows = {r.version: r for r in ItemStatistics.objects.filter(question=question)}
+    assert set(rows) == {1, 2}
+    assert rows[1].computed_at == v1.computed_at  # untouched history
+    assert rows[1].n == v1.n == rows[2].n
+
+
 def test_a_rerun_is_idempotent_and_drops_versions_without_attempts() -> None:
     pop = simulate(seed=SEED, candidates=60, items=6)
     bank = _load(pop, tag="again")

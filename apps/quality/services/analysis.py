@@ -9,8 +9,11 @@ current version, options and key, the older versions' snapshots, then one delete
 upsert. Rest scores come from every learner's first-attempt totals, read once per run (or, for
 a few questions, for their learners only).
 
-A batch replaces the statistics of its questions whole, so a run is idempotent and a version
-whose attempts have gone (a deleted account) loses its row.
+A batch replaces the statistics of its questions, so a run is idempotent. A row whose version
+has no first attempts left is deleted only for the question's *current* version; an older
+version's row stays as the record of that version, "as of" its ``computed_at``: after a re-key
+its answers are regraded onto the new version (apps/quality/services/regrade.py), and the
+evidence that flagged the old key must not vanish with them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.analytics.first_attempts import (
@@ -161,7 +165,12 @@ def _analyse_batch(
         )
         rows.append(_row(question_id, version, stats, now))
     with transaction.atomic():
-        stale = ItemStatistics.objects.filter(question_id__in=question_ids)
+        # Only the current version's row (or one for a version that never existed) can be
+        # stale; older versions' rows are history.
+        current_rows = Q(pk__in=[])
+        for question_id, version in current.items():
+            current_rows |= Q(question_id=question_id, version__gte=version)
+        stale = ItemStatistics.objects.filter(current_rows)
         for question_id in {r.question_id for r in rows}:
             versions = [r.version for r in rows if r.question_id == question_id]
             stale = stale.exclude(question_id=question_id, version__in=versions)
