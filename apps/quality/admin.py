@@ -29,6 +29,7 @@ from apps.audit.admin_mixins import is_content_editor
 from apps.core.exceptions import DomainError
 from apps.practice.services import resolve_question_reports
 from apps.quality.models import ItemStatistics
+from apps.quality.services.analysis import request_item_analysis
 from apps.quality.services.regrade import rekey_and_regrade
 from apps.quality.workbench import pages
 from apps.quality.workbench.question_page import workbench_context
@@ -131,6 +132,11 @@ class WorkbenchQuestionAdmin(QuestionAdmin):
                 name="questions_question_rekey",
             ),
             path(
+                "<int:question_id>/analyse/",
+                wrap(require_POST(self.analyse_view)),
+                name="questions_question_analyse",
+            ),
+            path(
                 "<int:question_id>/resolve-reports/",
                 wrap(require_POST(self.resolve_reports_view)),
                 name="questions_question_resolve_reports",
@@ -198,6 +204,15 @@ class WorkbenchQuestionAdmin(QuestionAdmin):
             messages.SUCCESS,
         )
         return self._back(question, "workbench-versions")
+
+    def analyse_view(self, request: HttpRequest, question_id: int) -> HttpResponse:
+        """Queues item analysis of this question now instead of tonight."""
+        question = self._question(request, question_id)
+        request_item_analysis(question_ids=[question.pk])
+        self.message_user(
+            request, "Item analysis queued; reload in a minute for the new statistics."
+        )
+        return self._back(question, "workbench-stats")
 
     def resolve_reports_view(self, request: HttpRequest, question_id: int) -> HttpResponse:
         question = self._question(request, question_id)

@@ -306,3 +306,32 @@ def test_other_staff_and_candidates_are_refused(examiner: Any, bank: Any, monkey
         assert web(candidate).post(url, data).status_code == 302, url
     assert fake.calls == []
     assert not QuestionReport.objects.filter(status=ReportStatus.RESOLVED).exists()
+
+
+def test_analyse_now_queues_item_analysis_of_the_question(
+    editor: Any, bank: Any, monkeypatch: Any
+) -> None:
+    queued: list[Any] = []
+    monkeypatch.setattr("apps.quality.admin.request_item_analysis", lambda **kw: queued.append(kw))
+    question = bank["miskeyed"]
+    url = reverse("admin:questions_question_analyse", args=[question.pk])
+    page = web(editor).get(reverse("admin:questions_question_change", args=[question.pk]))
+    assert url in page.content.decode()
+    response = web(editor).post(url)
+    assert response.status_code == 302
+    assert response["Location"].endswith("#workbench-stats")
+    assert queued == [{"question_ids": [question.pk]}]
+
+
+def test_the_queue_costs_the_same_queries_for_more_questions(
+    editor: Any, bank: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = web(editor)
+    client.get(reverse(QUEUE))  # session and content types cached
+    with django_assert_max_num_queries(8) as few:
+        client.get(reverse(QUEUE))
+    for _ in range(12):
+        stats_for(make_question(), flags=["too_hard"], facility=0.1)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        rows = client.get(reverse(QUEUE)).context["rows"]
+    assert len(rows) == 14
