@@ -42,6 +42,10 @@ def test_an_editor_sees_the_report_queue_and_a_report(editor: Any, reports: Any)
         response = client.get(url)
         assert response.status_code == 200, url
     assert "typo 1" in client.get(QUEUE + "?q=typo+1").content.decode()
+    # The workbench links a question's open reports like this.
+    one = client.get(f"{QUEUE}?question__id__exact={reports[2].question_id}&status__exact=open")
+    assert one.status_code == 200
+    assert list(one.context["cl"].result_list) == [reports[2]]
     # The admin index lists the queue for them.
     assert QUEUE in client.get("/admin/").content.decode()
 
