@@ -16,6 +16,17 @@ from tests.accounts.factories import UserFactory
 pytest_plugins = ["tests.reliability_report"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_imported_once() -> None:
+    """Celery's Django fix-up runs ``django.setup()`` the first time a process publishes a task,
+    which re-applies ``LOGGING`` and drops the handlers ``caplog`` added: a test whose flow was
+    the process's first publish saw no log records after it. Importing the task modules once,
+    before any test, takes that first time out of the tests."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     """Removes only this worker's keys, so parallel workers never disturb each other."""
