@@ -4,6 +4,7 @@ FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MPLCONFIGDIR=/tmp/matplotlib \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
@@ -19,9 +20,11 @@ RUN pip install -r requirements/production.txt
 
 COPY --chown=app:app . .
 
-# Static files are collected at build time (whitenoise serves them). The secret and host
-# given here exist only for this command; the running container must be given real ones.
+# Static files are collected at build time (whitenoise serves them). The secret, host and
+# database URL given here exist only for this command (nothing connects); the running container
+# must be given real ones.
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+    DATABASE_URL=postgres://collectstatic-only/openmrcs \
     python manage.py collectstatic --noinput \
     && chown -R app:app /app/staticfiles
 
