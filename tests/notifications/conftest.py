@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery import Celery
@@ -13,8 +14,12 @@ from kombu import pools as kombu_pools
 
 from config.celery import app as celery_app
 
-# A dedicated Redis database for broker tests, apart from the cache (database 0).
-TEST_BROKER_URL = os.environ.get("NOTIFICATIONS_TEST_BROKER_URL", "redis://127.0.0.1:6379/9")
+# A dedicated database of the tests' Redis (REDIS_URL: the machine's or the embedded one) for
+# broker tests, apart from the cache (database 0).
+_REDIS = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+TEST_BROKER_URL = os.environ.get(
+    "NOTIFICATIONS_TEST_BROKER_URL", urlunsplit(_REDIS._replace(path="/9"))
+)
 # Nothing listens on port 1: every publish fails at once with "connection refused".
 DEAD_BROKER_URL = "redis://127.0.0.1:1/0"
 
