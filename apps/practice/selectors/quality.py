@@ -8,30 +8,14 @@ from collections.abc import Collection, Iterable
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from apps.core.answer_rows import selections_by_session_question
 from apps.practice.models import PracticeAttempt, QuestionReport, ReportStatus
-
-SESSION_CHUNK = 5000  # session ids per statement: keeps each IN list well inside the bind limit
 
 
 def attempt_selections(*, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
     """``{(session_id, question_id): selected option ids}`` for these attempts (a question is
-    answered at most once per session). One statement per chunk of sessions, each served by the
-    ``(session, question)`` unique index; keys without an attempt are absent."""
-    wanted = set(keys)
-    found: dict[tuple[int, int], list[int]] = {}
-    if not wanted:
-        return found
-    question_ids = sorted({q for _, q in wanted})
-    session_ids = sorted({s for s, _ in wanted})
-    for start in range(0, len(session_ids), SESSION_CHUNK):
-        rows = PracticeAttempt.objects.filter(
-            session_id__in=session_ids[start : start + SESSION_CHUNK],
-            question_id__in=question_ids,
-        ).values_list("session_id", "question_id", "selected_option_ids")
-        for session_id, question_id, selected in rows:
-            if (session_id, question_id) in wanted:
-                found[(session_id, question_id)] = list(selected or [])
-    return found
+    answered at most once per session); keys without an attempt are absent."""
+    return selections_by_session_question(PracticeAttempt, keys=keys)
 
 
 def open_report_counts(*, question_ids: Collection[int]) -> dict[int, int]:
