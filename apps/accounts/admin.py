@@ -12,7 +12,14 @@ from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.accounts.models import AuthSession, LoginFailure, Profile, User
+from apps.accounts.models import (
+    AuthSession,
+    KnownDevice,
+    KnownNetwork,
+    LoginFailure,
+    Profile,
+    User,
+)
 from apps.accounts.tokens import revoke_sessions
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
@@ -220,14 +227,41 @@ class AuthSessionAdmin(admin.ModelAdmin):
         self.message_user(request, f"{total} session(s) revoked.", messages.SUCCESS)
 
 
-@admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
-    list_display = ("email", "occurred_at", "ip_address")
-    search_fields = ("email", "ip_address")
-    date_hierarchy = "occurred_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the sign-in flow keeps (apps/accounts/services/limits.py, trust.py): staff read
+    them to answer "why was I slowed down?"; only the flow writes them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(ReadOnlyAdmin):
+    list_display = ("email", "occurred_at", "ip_address", "source", "trusted")
+    list_filter = ("trusted",)
+    search_fields = ("email", "ip_address")
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(KnownNetwork)
+class KnownNetworkAdmin(ReadOnlyAdmin):
+    list_display = ("user", "network", "last_login_at")
+    search_fields = ("user__email", "network")
+    list_select_related = ("user",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(KnownDevice)
+class KnownDeviceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "created_at", "last_used_at")  # never the token's hash
+    exclude = ("token_hash",)
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

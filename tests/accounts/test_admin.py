@@ -65,3 +65,25 @@ def test_candidates_cannot_use_the_admin(user: User) -> None:
     client = Client()
     client.force_login(user)
     assert client.get("/admin/accounts/user/").status_code == 302
+
+
+def test_sign_in_trust_records_are_readable_and_never_show_a_token_hash(
+    staff: Client, user: User
+) -> None:
+    from apps.accounts.models import KnownDevice, KnownNetwork, LoginFailure
+
+    network = KnownNetwork.objects.create(user=user, network="203.0.113.0/24")
+    device = KnownDevice.objects.create(user=user, token_hash="cd" * 32)
+    LoginFailure.objects.create(email=user.email, source="net:198.51.100.0/24")
+    for path in ("knownnetwork", "knowndevice", "loginfailure"):
+        page = staff.get(f"/admin/accounts/{path}/", {"q": user.email})
+        assert page.status_code == 200, path
+        assert device.token_hash is not None
+        assert device.token_hash not in page.content.decode()
+    assert network.network in staff.get("/admin/accounts/knownnetwork/").content.decode()
+    detail = staff.get(f"/admin/accounts/knowndevice/{device.pk}/change/")
+    assert detail.status_code == 200
+    assert device.token_hash not in detail.content.decode()
+    # Only the sign-in flow writes them.
+    assert staff.get("/admin/accounts/knownnetwork/add/").status_code == 403
+    assert staff.post(f"/admin/accounts/knowndevice/{device.pk}/delete/").status_code == 403
