@@ -109,6 +109,10 @@ class MixedLoad:
                 path = f"{API}/exams/sessions/{session['id']}/attempts"
                 self._expect(learner, "POST", path, attempts, (200,))
                 learner.exam_session = int(session["id"])
+                # While the exam is open, practice holds its questions back (answering one is
+                # a designed 409, question_in_open_exam): a learner answers only the others.
+                held = {int(q["id"]) for q in session["questions"]}
+                learner.practice = [p for p in learner.practice if p[1] not in held]
             ready.append(learner)
         return ready
 
