@@ -76,8 +76,18 @@ def test_every_owned_object_route_is_covered(db: Any) -> None:
 @pytest.mark.parametrize("role", [Role.USER, Role.EDITOR, Role.ADMIN])
 def test_another_users_objects_are_404_and_untouched(role: str, db: Any) -> None:
     owner = make_world(Role.USER)
+    intruder_world = make_world(role)
+    # Flags are addressed by question, and every world draws its practice questions from the
+    # whole bank: the intruder may have flagged the owner's question too, and would then see
+    # its own flag (a 200 that is no leak). Only the owner's flag is under test.
+    owner_id = PracticeSession.objects.get(
+        pk=owner.ids[("/practice/sessions/", "session_id")]
+    ).user_id
+    QuestionFlag.objects.filter(question_id=owner.ids[("/practice/flags/", "question_id")]).exclude(
+        user_id=owner_id
+    ).delete()
     intruder = APIClient()
-    intruder.credentials(HTTP_AUTHORIZATION=f"Bearer {make_world(role).token}")
+    intruder.credentials(HTTP_AUTHORIZATION=f"Bearer {intruder_world.token}")
     before = _owner_state(owner)
     for method, path, body in _requests(owner):
         response = getattr(intruder, method.lower())(path, body, format="json")
