@@ -384,3 +384,15 @@ def learner_ids_active_between(*, first_day: date, last_day: date) -> QuerySet[D
     return DailyActivity.objects.filter(
         date__gte=first_day, date__lte=last_day, answered__gt=0
     ).values("user_id")
+
+
+def answers_per_day(*, first: date, last: date) -> dict[date, tuple[int, int]]:
+    """``{day: (answered, correct)}`` over every learner, for the days between ``first`` and
+    ``last`` that have answers (learners' local days, as the learning record keeps them)."""
+    return {
+        row["date"]: (row["answered"] or 0, row["correct"] or 0)
+        for row in DailyActivity.objects.filter(date__range=(first, last))
+        .order_by()
+        .values("date")
+        .annotate(answered=Sum("answered"), correct=Sum("correct"))
+    }

@@ -33,6 +33,8 @@ from apps.practice.selectors.quality import (
     attempt_selections,
     open_report_count,
     open_report_counts,
+    open_reports_of,
+    open_reports_overview,
 )
 from apps.practice.selectors.review import ReviewQueue, due_question_ids, review_queue
 from apps.practice.selectors.sessions import (
@@ -65,6 +67,8 @@ __all__ = [
     "last_practice_summary",
     "open_report_count",
     "open_report_counts",
+    "open_reports_of",
+    "open_reports_overview",
     "personal_data",
     "practice_by_category",
     "practice_pool",

@@ -9,7 +9,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.core.answer_rows import selections_by_session_question
-from apps.practice.models import PracticeAttempt, QuestionReport, ReportStatus
+from apps.practice.models import PracticeAttempt, QuestionReport, ReportReason, ReportStatus
 
 
 def attempt_selections(*, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
@@ -44,3 +44,27 @@ def open_report_count(*, question_ref: str = "question_id") -> Coalesce:
         .values("open")
     )
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def open_reports_of(*, question_id: int) -> list[QuestionReport]:
+    """A question's open reports with their reporters, newest first (the editors' page)."""
+    return list(
+        QuestionReport.objects.filter(question_id=question_id, status=ReportStatus.OPEN)
+        .select_related("user")
+        .order_by("-created_at")
+    )
+
+
+def open_reports_overview(
+    *, recent: int = 10
+) -> tuple[int, list[tuple[str, int]], list[QuestionReport]]:
+    """For the staff overview: how many reports are open, how many per reason (the reason's
+    label, most first) and the ``recent`` newest with their question."""
+    open_reports = QuestionReport.objects.filter(status=ReportStatus.OPEN)
+    reasons = dict(ReportReason.choices)
+    by_reason = [
+        (reasons.get(row["reason"], row["reason"]), row["n"])
+        for row in open_reports.order_by().values("reason").annotate(n=Count("id")).order_by("-n")
+    ]
+    newest = list(open_reports.select_related("question").order_by("-created_at")[:recent])
+    return open_reports.count(), by_reason, newest

@@ -15,11 +15,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from apps.analytics.models import DailyActivity
-from apps.practice.models import QuestionReport, ReportReason, ReportStatus
+from apps.analytics import selectors as analytics_selectors
+from apps.practice import selectors as practice_selectors
+from apps.practice.models import ReportStatus
 from apps.quality import selectors
 from apps.quality.models import ItemFlag, ItemStatistics
 from apps.quality.workbench import charts
@@ -116,13 +117,7 @@ def answers_per_day(
     as the learning record keeps them), zeros included, oldest first."""
     last = today or timezone.localdate()
     first = last - timedelta(days=days - 1)
-    totals = {
-        row["date"]: (row["answered"] or 0, row["correct"] or 0)
-        for row in DailyActivity.objects.filter(date__range=(first, last))
-        .order_by()
-        .values("date")
-        .annotate(answered=Sum("answered"), correct=Sum("correct"))
-    }
+    totals = analytics_selectors.answers_per_day(first=first, last=last)
     return [
         (day, *totals.get(day, (0, 0))) for day in (first + timedelta(days=i) for i in range(days))
     ]
@@ -143,12 +138,7 @@ def overview_context() -> dict[str, Any]:
         (flag, FLAG_LABELS[flag], selectors.quality_queue(flag=flag).count())
         for flag in ItemFlag.values
     ]
-    open_reports = QuestionReport.objects.filter(status=ReportStatus.OPEN)
-    reasons = dict(ReportReason.choices)
-    by_reason = [
-        (reasons.get(row["reason"], row["reason"]), row["n"])
-        for row in open_reports.order_by().values("reason").annotate(n=Count("id")).order_by("-n")
-    ]
+    open_report_count, by_reason, recent_reports = practice_selectors.open_reports_overview()
     return {
         "days": days,
         "answered_total": sum(a for _, a, _ in days),
@@ -165,9 +155,7 @@ def overview_context() -> dict[str, Any]:
         "flags_chart": charts.horizontal_bar_chart(
             [(label, float(n)) for _, label, n in flag_counts], xlabel="questions", counts=True
         ),
-        "open_report_count": open_reports.count(),
+        "open_report_count": open_report_count,
         "reports_by_reason": by_reason,
-        "recent_reports": list(
-            open_reports.select_related("question").order_by("-created_at")[:10]
-        ),
+        "recent_reports": recent_reports,
     }

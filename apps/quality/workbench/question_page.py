@@ -11,7 +11,8 @@ from typing import Any
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
-from apps.practice.models import QuestionReport, ReportStatus
+from apps.practice.models import QuestionReport
+from apps.practice.selectors import open_reports_of
 from apps.quality import selectors
 from apps.quality.workbench import charts
 from apps.quality.workbench.pages import FLAG_LABELS
@@ -72,11 +73,7 @@ def statistics_panel(question_id: int, versions: list[QuestionVersion]) -> list[
 
 
 def open_reports(question_id: int) -> list[QuestionReport]:
-    return list(
-        QuestionReport.objects.filter(question_id=question_id, status=ReportStatus.OPEN)
-        .select_related("user")
-        .order_by("-created_at")
-    )
+    return open_reports_of(question_id=question_id)
 
 
 def version_lines(version: QuestionVersion) -> list[str]:
