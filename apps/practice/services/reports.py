@@ -38,51 +38,41 @@ def report_question(
         raise AlreadyReported() from exc
 
 
-@transaction.atomic
 def resolve_question_reports(*, report_ids: Iterable[int], by: User) -> int:
     """Marks open reports resolved by ``by`` (an editor); returns how many changed. Each
     resolution is in the audit trail."""
-    now = timezone.now()
-    reports = list(
-        QuestionReport.objects.select_for_update().filter(
-            id__in=list(report_ids), status=ReportStatus.OPEN
-        )
+    return _move_reports(
+        report_ids=report_ids, by=by, to=ReportStatus.RESOLVED, action="practice.report_resolved"
     )
-    for report in reports:
-        report.status = ReportStatus.RESOLVED
-        report.resolved_at = now
-        report.resolved_by = by
-        report.save(update_fields=["status", "resolved_at", "resolved_by"])
-        record_event(
-            kind=AuditEvent.Kind.CONTENT,
-            action="practice.report_resolved",
-            actor=by,
-            target=report,
-            before={"status": ReportStatus.OPEN},
-            after={"status": ReportStatus.RESOLVED, "question_id": report.question_id},
-        )
-    return len(reports)
+
+
+def reopen_question_reports(*, report_ids: Iterable[int], by: User) -> int:
+    """Puts resolved reports back in the queue; returns how many changed."""
+    return _move_reports(
+        report_ids=report_ids, by=by, to=ReportStatus.OPEN, action="practice.report_reopened"
+    )
 
 
 @transaction.atomic
-def reopen_question_reports(*, report_ids: Iterable[int], by: User) -> int:
-    """Puts resolved reports back in the queue; returns how many changed."""
+def _move_reports(*, report_ids: Iterable[int], by: User, to: str, action: str) -> int:
+    """Moves the reports that are in the other state to ``to`` (open <-> resolved) under row
+    locks, each move audited; reports already there are left alone (a repeated click)."""
+    source = ReportStatus.OPEN if to == ReportStatus.RESOLVED else ReportStatus.RESOLVED
+    now = timezone.now()
     reports = list(
-        QuestionReport.objects.select_for_update().filter(
-            id__in=list(report_ids), status=ReportStatus.RESOLVED
-        )
+        QuestionReport.objects.select_for_update().filter(id__in=list(report_ids), status=source)
     )
     for report in reports:
-        report.status = ReportStatus.OPEN
-        report.resolved_at = None
-        report.resolved_by = None
+        report.status = to
+        report.resolved_at = now if to == ReportStatus.RESOLVED else None
+        report.resolved_by = by if to == ReportStatus.RESOLVED else None
         report.save(update_fields=["status", "resolved_at", "resolved_by"])
         record_event(
             kind=AuditEvent.Kind.CONTENT,
-            action="practice.report_reopened",
+            action=action,
             actor=by,
             target=report,
-            before={"status": ReportStatus.RESOLVED},
-            after={"status": ReportStatus.OPEN, "question_id": report.question_id},
+            before={"status": source},
+            after={"status": to, "question_id": report.question_id},
         )
     return len(reports)
