@@ -178,20 +178,7 @@ def test_a_practice_answer_graded_on_the_old_key_during_the_rekey_is_regraded(
             )
         return feedback.is_correct
 
-    def rekey() -> Any:
-        assert read.wait(30)
-        return rekey_and_regrade(
-            question_id=world.q.id, correct_option_ids=[world.opts[1]], reason="x", by=editor
-        )
-
-    waiting = watch_the_drain(monkeypatch)
-    watcher = threading.Thread(target=release_when, args=(world.q.id, waiting, release))
-    watcher.start()
-    try:
-        graded_then, result = run_together([answer, rekey])
-    finally:
-        release.set()
-        watcher.join(timeout=60)
+    graded_then, result = _across_a_rekey(answer, world, editor, read, release, monkeypatch)
     assert graded_then is False  # graded on the old key when it was answered
     attempt = PracticeAttempt.objects.get(session=session, question=world.q)
     assert attempt.is_correct is True
@@ -223,6 +210,29 @@ def test_an_exam_scored_on_the_old_key_during_the_rekey_is_rescored(
     def submit() -> int | None:
         return scoring.submit_exam_session(session_id=session_id, user=late).score_percent
 
+    score_then, result = _across_a_rekey(submit, world, editor, read, release, monkeypatch)
+    assert score_then == 0  # scored on the old key
+    answer = ExamAnswer.objects.get(session_id=session_id, question=world.q)
+    assert answer.is_correct is True
+    assert answer.question_version == result.version
+    scored = ExamSession.objects.get(pk=session_id)
+    assert (scored.correct, scored.score_percent) == (1, 50)
+    assert (result.exam_answers, result.exam_sessions) == (3, 3)
+    consistent(world)
+
+
+def _across_a_rekey(
+    work: Any,
+    world: Any,
+    editor: Any,
+    read: threading.Event,
+    release: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Any, Any]:
+    """Runs ``work`` (which sets ``read`` once it has read the old key, then waits for
+    ``release``) beside a re-key of ``world.q`` to option 1; ``release`` is set once the re-key
+    is waiting for ``work``'s transaction to end. Returns both results."""
+
     def rekey() -> Any:
         assert read.wait(30)
         return rekey_and_regrade(
@@ -233,15 +243,8 @@ def test_an_exam_scored_on_the_old_key_during_the_rekey_is_rescored(
     watcher = threading.Thread(target=release_when, args=(world.q.id, waiting, release))
     watcher.start()
     try:
-        score_then, result = run_together([submit, rekey])
+        first, result = run_together([work, rekey])
     finally:
         release.set()
         watcher.join(timeout=60)
-    assert score_then == 0  # scored on the old key
-    answer = ExamAnswer.objects.get(session_id=session_id, question=world.q)
-    assert answer.is_correct is True
-    assert answer.question_version == result.version
-    scored = ExamSession.objects.get(pk=session_id)
-    assert (scored.correct, scored.score_percent) == (1, 50)
-    assert (result.exam_answers, result.exam_sessions) == (3, 3)
-    consistent(world)
+    return first, result
