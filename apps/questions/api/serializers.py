@@ -16,6 +16,7 @@ from apps.questions.models import (
     QuestionType,
 )
 from apps.questions.services import MAX_OPTIONS
+from apps.questions.services.imports.validation import IMPORTABLE_STATUSES
 from apps.taxonomy.models import Subcategory
 from apps.taxonomy.selectors import category_by_slug
 
@@ -133,7 +134,7 @@ class ImportRequestSerializer(InputSerializer):
     file = serializers.FileField(allow_empty_file=True)
     dry_run = serializers.BooleanField(default=False)
     status = serializers.ChoiceField(
-        choices=[QuestionStatus.DRAFT, QuestionStatus.PUBLISHED],
+        choices=list(IMPORTABLE_STATUSES),
         default=QuestionStatus.DRAFT,
         help_text="Status of imported questions whose row does not say.",
     )

@@ -22,6 +22,7 @@ from apps.accounts.models import User
 from apps.core.exceptions import DomainError
 from apps.questions.models import ImportJob, ImportStatus, QuestionStatus
 from apps.questions.services.imports import create_import_job, run_import_job
+from apps.questions.services.imports.validation import IMPORTABLE_STATUSES
 
 _PROBLEM_STATUSES = ("invalid", "duplicate")
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--status",
-            choices=[QuestionStatus.DRAFT, QuestionStatus.PUBLISHED],
+            choices=list(IMPORTABLE_STATUSES),
             default=QuestionStatus.DRAFT,
             help="status of imported questions whose row does not say (default: draft)",
         )
