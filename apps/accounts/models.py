@@ -6,9 +6,19 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.roles import Role  # stored on the user; still importable from here
+
+# Study settings a candidate may change on /me (the scheduler reads them from the profile).
+DEFAULT_DESIRED_RETENTION = 0.92
+MIN_DESIRED_RETENTION = 0.80
+MAX_DESIRED_RETENTION = 0.97
+DEFAULT_DAILY_REVIEW_LIMIT = 100
+MAX_DAILY_REVIEW_LIMIT = 1000
+DEFAULT_DAILY_NEW_LIMIT = 20
+MAX_DAILY_NEW_LIMIT = 500
 
 
 class UserManager(BaseUserManager["User"]):
@@ -66,7 +76,33 @@ class Profile(models.Model):
     avatar = models.URLField(max_length=500, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
     prefers_explanations = models.BooleanField(default=True)
+    # The sitting the candidate is aiming at: the cohort for readiness percentiles and the date
+    # the study plan counts down to.
+    exam_sitting = models.DateField(null=True, blank=True)
+    # Spaced repetition: the recall probability the scheduler aims for when a card comes due,
+    # and how many reviews and never-seen questions "today" holds at most.
+    desired_retention = models.FloatField(default=DEFAULT_DESIRED_RETENTION)
+    daily_review_limit = models.PositiveSmallIntegerField(default=DEFAULT_DAILY_REVIEW_LIMIT)
+    daily_new_limit = models.PositiveSmallIntegerField(default=DEFAULT_DAILY_NEW_LIMIT)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(desired_retention__gte=MIN_DESIRED_RETENTION)
+                & Q(desired_retention__lte=MAX_DESIRED_RETENTION),
+                name="profile_desired_retention_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_review_limit__gte=1)
+                & Q(daily_review_limit__lte=MAX_DAILY_REVIEW_LIMIT),
+                name="profile_daily_review_limit_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_new_limit__lte=MAX_DAILY_NEW_LIMIT),
+                name="profile_daily_new_limit_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.user.email

@@ -109,6 +109,10 @@ def _profile(user: User) -> dict[str, Any] | None:
         "avatar": profile.avatar,
         "timezone": profile.timezone,
         "prefers_explanations": profile.prefers_explanations,
+        "exam_sitting": profile.exam_sitting.isoformat() if profile.exam_sitting else None,
+        "desired_retention": profile.desired_retention,
+        "daily_review_limit": profile.daily_review_limit,
+        "daily_new_limit": profile.daily_new_limit,
         "updated_at": _iso(profile.updated_at),
     }
 

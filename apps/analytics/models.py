@@ -61,6 +61,9 @@ class AnswerFact(models.Model):
             models.Index(fields=("user", "answered_at"), name="answerfact_user_time"),
             # item analysis reads one question version's answers at a time
             models.Index(fields=("question_id", "question_version"), name="answerfact_question"),
+            # "has this learner answered this question before?" (first attempts, readiness and
+            # the study engine's new questions)
+            models.Index(fields=("user", "question_id"), name="answerfact_user_question"),
         ]
 
     def __str__(self) -> str:

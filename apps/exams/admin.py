@@ -19,6 +19,9 @@ from apps.exams.models import (
     ExamSession,
     ExamTemplate,
     ExamTemplateQuestion,
+    PaperSpec,
+    PaperSpecCategory,
+    PassStandard,
     TemplateKind,
 )
 
@@ -137,6 +140,64 @@ class ExamTemplateAdmin(ExaminerOnly, admin.ModelAdmin):
             target_type="exams.examtemplate",
             target_id=target_id or "",
             before=snapshot,
+        )
+
+
+class PaperSpecCategoryInline(ExaminerOnly, admin.TabularInline):
+    model = PaperSpecCategory
+    extra = 0
+
+
+@admin.register(PaperSpec)
+class PaperSpecAdmin(ExaminerOnly, admin.ModelAdmin):
+    """The papers as the colleges set them; readiness and the paper mocks read them. Papers are
+    fixed (1 and 2): examiners edit them, never add or delete one."""
+
+    list_display = ("name", "paper", "question_count", "duration_minutes", "minimum_percent")
+    inlines = (PaperSpecCategoryInline,)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        spec = form.instance
+        record_event(
+            kind="content",
+            action="paper_spec.update",
+            actor=request.user,
+            target=spec,
+            after={
+                "question_count": spec.question_count,
+                "duration_minutes": spec.duration_minutes,
+                "minimum_percent": spec.minimum_percent,
+                "blueprint": {str(c.category_id): c.count for c in spec.categories.all()},
+            },
+        )
+
+
+@admin.register(PassStandard)
+class PassStandardAdmin(ExaminerOnly, admin.ModelAdmin):
+    list_display = ("combined_pass_mark_percent", "note", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not PassStandard.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: PassStandard, form: Any, change: bool) -> None:
+        obj.pk = 1
+        super().save_model(request, obj, form, change)
+        record_event(
+            kind="content",
+            action="pass_standard.update",
+            actor=request.user,
+            target=obj,
+            after={"combined_pass_mark_percent": obj.combined_pass_mark_percent},
         )
 
 

@@ -204,3 +204,77 @@ class ExamAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}:{self.question_id}"
+
+
+class PaperSpec(models.Model):
+    """One paper of MRCS Part A as the colleges set it (``shared/mrcs-exam.md``): its length, its
+    time, the minimum mark a candidate must reach on it, and its blueprint (the
+    :class:`PaperSpecCategory` rows). Readiness predicts against it and mocks that claim to be
+    this paper follow it. Staff change it in the admin when the colleges do; the documented
+    values are the defaults (migration ``0003``)."""
+
+    paper = models.PositiveSmallIntegerField(choices=ExamPaper.choices, unique=True)
+    name = models.CharField(max_length=120)
+    question_count = models.PositiveIntegerField()
+    duration_minutes = models.PositiveIntegerField()
+    minimum_percent = models.PositiveSmallIntegerField(
+        help_text="The minimum level of competence on this paper, as a percentage."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("paper",)
+        constraints = [
+            models.CheckConstraint(condition=Q(paper__in=(1, 2)), name="paper_spec_paper_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(minimum_percent__lte=100), name="paper_spec_minimum_0_to_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(question_count__gte=1), name="paper_spec_questions_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PaperSpecCategory(models.Model):
+    """``count`` of a paper's questions come from ``category`` (the paper's blueprint)."""
+
+    spec = models.ForeignKey(PaperSpec, on_delete=models.CASCADE, related_name="categories")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ("spec", "-count", "category__name")
+        constraints = [
+            models.UniqueConstraint(fields=("spec", "category"), name="paper_spec_category_once"),
+            models.CheckConstraint(condition=Q(count__gte=1), name="paper_spec_count_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} x {self.category_id}"
+
+
+class PassStandard(models.Model):
+    """The combined pass mark over both papers (set per sitting by standard setting; one row).
+    A candidate passes Part A with the combined mark at or above it **and** each paper at or
+    above its :attr:`PaperSpec.minimum_percent`."""
+
+    combined_pass_mark_percent = models.PositiveSmallIntegerField(default=73)
+    note = models.CharField(
+        max_length=300, blank=True, help_text="Where the marks come from (the sitting, a source)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(combined_pass_mark_percent__lte=100),
+                name="pass_standard_0_to_100",
+            ),
+            models.CheckConstraint(condition=Q(id=1), name="pass_standard_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Combined pass mark {self.combined_pass_mark_percent}%"

@@ -15,7 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apps.exams.models import BlueprintItem, ExamPaper, ExamTemplate, TemplateKind
+from apps.exams.models import (
+    BlueprintItem,
+    ExamPaper,
+    ExamTemplate,
+    PaperSpec,
+    PaperSpecCategory,
+    TemplateKind,
+)
+from apps.exams.selectors.standards import DEFAULT_BLUEPRINTS
 from apps.taxonomy.models import Category
 
 
@@ -70,16 +78,7 @@ DEMO_TEMPLATES = [
         description="Full-length Paper 1, Applied Basic Sciences: 180 single best answer "
         "questions in 3 hours, weighted like the real paper (anatomy 75, physiology 45, "
         "pathology 37, pharmacology 8, microbiology 7, imaging 5, statistics and audit 3).",
-        blueprint={
-            "anatomy-embryology": 75,
-            "physiology": 45,
-            "pathology": 30,
-            "haematology-transfusion": 7,
-            "pharmacology": 8,
-            "microbiology": 7,
-            "imaging": 5,
-            "research-audit": 3,
-        },
+        blueprint=DEFAULT_BLUEPRINTS[1],
     ),
     DemoTemplate(
         name="Exam A, Paper 2",
@@ -88,31 +87,27 @@ DEMO_TEMPLATES = [
         description="Full-length Paper 2, Principles of Surgery-in-General: 120 single best "
         "answer questions in 2 hours (perioperative care, trauma, common surgical conditions, "
         "surgical care of children and medico-legal practice).",
-        blueprint={
-            "perioperative-care": 25,
-            "critical-care": 10,
-            "trauma": 30,
-            "paediatric-surgery": 7,
-            "management-legal": 5,
-            "surgical-technique-technology": 3,
-            "general-surgery": 10,
-            "cancer-palliative-care": 6,
-            "vascular-surgery": 4,
-            "urology": 4,
-            "orthopaedics": 4,
-            "breast-endocrine": 3,
-            "ent": 2,
-            "neurosurgery": 2,
-            "cardiothoracic-surgery": 2,
-            "plastic-surgery": 2,
-            "oral-maxillofacial": 1,
-        },
+        blueprint=DEFAULT_BLUEPRINTS[2],
     ),
 ]
 
 
+def seed_paper_blueprints(*, stdout: Any, categories: dict[str, Category]) -> None:
+    """Writes each paper's documented blueprint where staff have not set one yet."""
+    written = 0
+    for spec in PaperSpec.objects.filter(categories__isnull=True):
+        PaperSpecCategory.objects.bulk_create(
+            PaperSpecCategory(spec=spec, category=categories[slug], count=count)
+            for slug, count in DEFAULT_BLUEPRINTS[spec.paper].items()
+            if slug in categories
+        )
+        written += 1
+    stdout.write(f"exams: paper blueprints written for {written} paper(s) that had none")
+
+
 def seed_demo(*, stdout: Any) -> None:
     categories = {c.slug: c for c in Category.objects.all()}
+    seed_paper_blueprints(stdout=stdout, categories=categories)
     existing = set(
         ExamTemplate.objects.filter(name__in=[t.name for t in DEMO_TEMPLATES]).values_list(
             "name", flat=True

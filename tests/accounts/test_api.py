@@ -558,6 +558,10 @@ def test_me_returns_the_contract_fields(
         "role": "user",
         "is_email_verified": True,
         "prefers_explanations": True,
+        "exam_sitting": None,
+        "desired_retention": 0.92,
+        "daily_review_limit": 100,
+        "daily_new_limit": 20,
     }
 
 
@@ -594,6 +598,13 @@ def test_patch_me_updates_the_editable_fields(user: User, user_client: APIClient
         ({"role": "admin"}, "role"),
         ({"email": "new@example.com"}, "email"),
         ({"is_email_verified": False}, "is_email_verified"),
+        ({"exam_sitting": "2001-01-01"}, "exam_sitting"),
+        ({"exam_sitting": "not a date"}, "exam_sitting"),
+        ({"desired_retention": 0.99}, "desired_retention"),
+        ({"desired_retention": 0.5}, "desired_retention"),
+        ({"daily_review_limit": 0}, "daily_review_limit"),
+        ({"daily_new_limit": -1}, "daily_new_limit"),
+        ({"daily_new_limit": 10_000}, "daily_new_limit"),
     ],
 )
 def test_patch_me_refuses_bad_or_read_only_values(
@@ -612,6 +623,29 @@ def test_patch_me_refuses_bad_or_read_only_values(
     assert user.email.startswith("user")
     assert user.is_email_verified
     assert Profile.objects.get(user=user).display_name == ""
+
+
+def test_patch_me_sets_and_clears_the_study_settings(user: User, user_client: APIClient) -> None:
+    sitting = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    response = user_client.patch(
+        "/api/v1/me",
+        {
+            "exam_sitting": sitting,
+            "desired_retention": 0.85,
+            "daily_review_limit": 50,
+            "daily_new_limit": 0,
+        },
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["exam_sitting"], body["desired_retention"]) == (sitting, 0.85)
+    assert (body["daily_review_limit"], body["daily_new_limit"]) == (50, 0)
+    profile = Profile.objects.get(user=user)
+    assert (profile.desired_retention, profile.daily_review_limit) == (0.85, 50)
+    cleared = user_client.patch("/api/v1/me", {"exam_sitting": None}, format="json")
+    assert cleared.status_code == 200
+    assert cleared.json()["exam_sitting"] is None
+    assert Profile.objects.get(user=user).exam_sitting is None
 
 
 def test_me_without_auth_is_401(api_client: APIClient) -> None:

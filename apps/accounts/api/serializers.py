@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from django.utils import timezone as django_timezone
 from rest_framework import serializers
 
-from apps.accounts.models import AuthSession, Role, User
+from apps.accounts.models import (
+    MAX_DAILY_NEW_LIMIT,
+    MAX_DAILY_REVIEW_LIMIT,
+    MAX_DESIRED_RETENTION,
+    MIN_DESIRED_RETENTION,
+    AuthSession,
+    Role,
+    User,
+)
 from apps.accounts.services.common import normalise_email, password_errors
 from apps.core.api.serializers import InputSerializer
 
@@ -166,13 +176,21 @@ class MeSerializer(serializers.Serializer):
     prefers_explanations = serializers.BooleanField(
         source="profile.prefers_explanations", read_only=True
     )
+    exam_sitting = serializers.DateField(source="profile.exam_sitting", read_only=True)
+    desired_retention = serializers.FloatField(source="profile.desired_retention", read_only=True)
+    daily_review_limit = serializers.IntegerField(
+        source="profile.daily_review_limit", read_only=True
+    )
+    daily_new_limit = serializers.IntegerField(source="profile.daily_new_limit", read_only=True)
 
 
 READ_ONLY_ME_FIELDS = ("id", "email", "role", "is_email_verified")
 
 
 class MeUpdateSerializer(InputSerializer):
-    """Editable: display_name, avatar, timezone, prefers_explanations.
+    """Editable: display_name, avatar, timezone, prefers_explanations, exam_sitting (a date, or
+    null to clear it), desired_retention (0.80 to 0.97), daily_review_limit (1 to 1000) and
+    daily_new_limit (0 to 500).
 
     ``id``, ``email``, ``role`` and ``is_email_verified`` are read-only: sending one of them
     with its current value is accepted (so a client may send back what it read), sending a
@@ -185,6 +203,26 @@ class MeUpdateSerializer(InputSerializer):
     avatar = serializers.URLField(max_length=500, required=False, allow_blank=True)
     timezone = serializers.CharField(max_length=64, required=False)
     prefers_explanations = serializers.BooleanField(required=False)
+    exam_sitting = serializers.DateField(required=False, allow_null=True)
+    desired_retention = serializers.FloatField(
+        required=False, min_value=MIN_DESIRED_RETENTION, max_value=MAX_DESIRED_RETENTION
+    )
+    daily_review_limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_DAILY_REVIEW_LIMIT
+    )
+    daily_new_limit = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_DAILY_NEW_LIMIT
+    )
+
+    def validate_exam_sitting(self, value: date | None) -> date | None:
+        # A sitting is a target: a date in the past or years away is a typing mistake.
+        if value is not None:
+            today = django_timezone.localdate()
+            if value < today - timedelta(days=1) or value > today + timedelta(days=3 * 366):
+                raise serializers.ValidationError(
+                    "The exam sitting must be between today and three years from now."
+                )
+        return value
 
     def validate_timezone(self, value: str) -> str:
         if value not in _timezones():

@@ -27,7 +27,16 @@ from apps.core.exceptions import Conflict, ValidationFailed
 
 logger = logging.getLogger("apps.accounts")
 
-PROFILE_FIELDS = ("display_name", "avatar", "timezone", "prefers_explanations")
+PROFILE_FIELDS = (
+    "display_name",
+    "avatar",
+    "timezone",
+    "prefers_explanations",
+    "exam_sitting",
+    "desired_retention",
+    "daily_review_limit",
+    "daily_new_limit",
+)
 
 
 def update_profile(*, user: User, **changes: Any) -> Profile:
