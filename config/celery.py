@@ -38,6 +38,11 @@ app.conf.beat_schedule = {
         "task": "quality.analyse_items",
         "schedule": crontab(hour=3, minute=30),
     },
+    # readiness: the Rasch calibration from first attempts and every learner's ability
+    "readiness-calibrate": {
+        "task": "readiness.calibrate",
+        "schedule": crontab(hour=3, minute=50),
+    },
     # recommendations: forget dismissals whose hiding period is over
     "recommendations-purge-dismissals": {
         "task": "recommendations.purge_expired_dismissals",

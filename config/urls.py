@@ -18,10 +18,12 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.practice.api.urls")),
     path("", include("apps.exams.api.urls")),
     path("", include("apps.analytics.api.urls")),
+    path("", include("apps.readiness.api.urls")),
     path("", include("apps.recommendations.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.dashboard.api.urls")),
     path("", include("apps.quality.api.urls")),
+    path("", include("apps.billing.api.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
 ]
 if apps.is_installed("apps.bench"):

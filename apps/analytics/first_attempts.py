@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from apps.analytics.models import AnswerFact
 
@@ -78,3 +79,56 @@ def answered_question_ids() -> list[int]:
     return list(
         AnswerFact.objects.order_by("question_id").values_list("question_id", flat=True).distinct()
     )
+
+
+# --- readiness: first attempts as plain rows --------------------------------------------------
+
+# (fact id, user id, question id, question version or None, category id, is_correct, answered_at,
+# source, source id): what readiness calibrates from, as tuples (millions of them nightly).
+FirstAttemptRow = tuple[int, int, int, int | None, int, bool, datetime, str, int]
+_ROW_FIELDS = (
+    "id",
+    "user_id",
+    "question_id",
+    "question_version",
+    "category_id",
+    "is_correct",
+    "answered_at",
+    "source",
+    "source_id",
+)
+
+
+def latest_fact_id() -> int:
+    """The newest fact's id (0 for none): a nightly job reads up to it and later reads go on
+    from it."""
+    return AnswerFact.objects.aggregate(top=Max("id"))["top"] or 0
+
+
+def first_attempt_rows(
+    *, question_ids: Collection[int], up_to_fact_id: int
+) -> Iterator[FirstAttemptRow]:
+    """Every learner's first attempt at these questions among the facts up to ``up_to_fact_id``,
+    streamed in chunks. Ask for a bounded batch of questions."""
+    if not question_ids:
+        return iter(())
+    facts = AnswerFact.objects.filter(question_id__in=list(question_ids), id__lte=up_to_fact_id)
+    return _first_attempts(facts).values_list(*_ROW_FIELDS).iterator(chunk_size=20000)
+
+
+def learner_first_attempt_rows(
+    *, user_id: int, after_fact_id: int = 0, after_answered_at: datetime | None = None
+) -> list[FirstAttemptRow]:
+    """The learner's first attempts among their facts after ``after_fact_id`` (all when 0), in
+    fact order. A fact is a first attempt when the learner has no earlier fact for the question;
+    with ``after_answered_at`` (the time of fact ``after_fact_id``) the read starts there on the
+    (user, answered_at) index and checks "earlier" on the (user, question) index, so its cost is
+    the new facts, not the history."""
+    earlier = AnswerFact.objects.filter(
+        user_id=OuterRef("user_id"), question_id=OuterRef("question_id"), id__lt=OuterRef("id")
+    )
+    facts = AnswerFact.objects.filter(user_id=user_id, id__gt=after_fact_id)
+    if after_answered_at is not None:
+        facts = facts.filter(answered_at__gte=after_answered_at)
+    rows = facts.filter(~Exists(earlier)).order_by("id").values_list(*_ROW_FIELDS)
+    return list(rows)

@@ -32,6 +32,7 @@ from apps.analytics.caching import DASHBOARD, read_user_cache, write_user_cache
 from apps.analytics.localtime import local_date, timezone_name_of, today_in, zone
 from apps.analytics.selectors import LearnerStats, hours, learner_stats, weekly_study_seconds
 from apps.core.observability.metrics import record_cache_lookup
+from apps.readiness.services.predictions import readiness_summary
 from apps.recommendations.selectors import suggested_topics
 from apps.resources import selectors as resource_selectors
 
@@ -131,6 +132,7 @@ def _document(user: User, now: datetime, tz_name: str) -> dict[str, Any]:
             for t in suggested_topics(user_id=user.pk, stats=stats, now=now)
         ],
         "featured_resources": featured_resources(),
+        "readiness": readiness_summary(user=user),
     }
 
 

@@ -103,6 +103,9 @@ class LearnerAbility(models.Model):
     first_correct = models.PositiveIntegerField(default=0)
     category_counts = models.JSONField(default=dict)  # {"<category id>": first attempts}
     last_fact_id = models.BigIntegerField(default=0)
+    # The answered_at of the newest fact included: new facts are read from here on the
+    # (user, answered_at) index instead of scanning by id.
+    last_answered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

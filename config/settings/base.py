@@ -47,6 +47,7 @@ THIRD_PARTY_APPS = [
     "corsheaders",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "waffle",  # feature flags for rollouts (apps/billing/flags.py)
 ]
 LOCAL_APPS = [
     "apps.core",
@@ -75,6 +76,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     "apps.core.observability.middleware.PrometheusMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.db_routing.ReadYourWritesMiddleware",  # inside the request's user id scope
     "apps.core.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
@@ -132,6 +134,38 @@ if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
+# Behind PgBouncer in transaction mode (README "PgBouncer and the read replica") each transaction
+# may run on another server connection, so nothing may outlive a transaction on the server: no
+# named prepared statements (psycopg's prepare_threshold None; PgBouncer before 1.21 cannot follow
+# them) and no WITH HOLD cursors (Django's .iterator() outside a transaction). Session settings
+# Django makes (TimeZone, client_encoding) are ones PgBouncer tracks and replays per client.
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# A streaming replica for the heavy reads marked with apps.core.db_routing.reading_from_replica;
+# unset, everything runs on the primary. The replica is used only while its replay is at most
+# MAX_LAG seconds behind (checked every CHECK seconds per process); a learner's reads stay on the
+# primary for READ_YOUR_WRITES seconds after each of their writes (never less than MAX_LAG+CHECK).
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {
+        **{k: v for k, v in DATABASES["default"].items() if k not in ("TEST", "OPTIONS")},
+        **_replica,
+        "ENGINE": "apps.core.postgres",
+        # A replica that went away costs a read at most this long before the primary serves it.
+        "OPTIONS": {
+            **DATABASES["default"]["OPTIONS"],
+            "connect_timeout": 2,
+            **_replica.get("OPTIONS", {}),
+        },
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["apps.core.db_routing.PrimaryReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1.0)
+READ_YOUR_WRITES_SECONDS = env.float("READ_YOUR_WRITES_SECONDS", default=6.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (Redis if configured; failures degrade to a miss, never a 500) -----------------------
@@ -368,6 +402,18 @@ NOTIFICATIONS_FANOUT_BATCH_PAUSE_SECONDS = env.float(
 # Seconds after an exam's deadline during which answers still in flight are accepted.
 EXAM_GRACE_SECONDS = env.int("EXAM_GRACE_SECONDS", default=5)
 
+# --- Billing (off by default: everyone has every entitlement; apps/billing) --------------------
+# Stripe's price ids live on the plans (admin). A past_due subscription keeps its entitlements for
+# the grace period while Stripe retries the payment; so does an active one whose renewal we have
+# not heard of yet (a webhook delayed past the period's end).
+BILLING_ENABLED = env.bool("BILLING_ENABLED", default=False)
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# Feature flags (django-waffle): an unknown flag is off and is not created by being asked about.
+WAFFLE_FLAG_DEFAULT = False
+WAFFLE_CREATE_MISSING_FLAGS = False
+
 # --- Security headers (production tightens further) --------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -429,6 +475,19 @@ QUALITY_MIN_N_DISCRIMINATION = env.int("QUALITY_MIN_N_DISCRIMINATION", default=5
 QUALITY_MIN_N_MISKEY = env.int("QUALITY_MIN_N_MISKEY", default=50)
 # Questions analysed per batch (one bounded set of queries each).
 QUALITY_ANALYSIS_BATCH = env.int("QUALITY_ANALYSIS_BATCH", default=200)
+
+# --- Readiness (docs/readiness.md) -----------------------------------------------------------
+# A prediction needs this many first attempts, and this many in every category of the papers'
+# blueprints that the bank has questions in; below that the API says what is still needed.
+READINESS_MIN_ANSWERS = env.int("READINESS_MIN_ANSWERS", default=60)
+READINESS_MIN_PER_CATEGORY = env.int("READINESS_MIN_PER_CATEGORY", default=1)
+# Percentiles only among at least this many candidates sitting in the same month.
+READINESS_MIN_COHORT = env.int("READINESS_MIN_COHORT", default=30)
+# Exam answers are recorded at submission with the time they were saved (up to a sitting's length
+# earlier): a learner's new facts are read from this long before the newest one already counted.
+READINESS_LATE_FACT_HOURS = env.int("READINESS_LATE_FACT_HOURS", default=12)
+# How long a process keeps the compiled model (bank curves, standards) before re-reading them.
+READINESS_MODEL_TTL_SECONDS = env.int("READINESS_MODEL_TTL_SECONDS", default=60)
 
 # --- Observability (docs/observability.md) ---------------------------------------------------
 # GET /metrics answers only these addresses or CIDR ranges, or a bearer METRICS_TOKEN if set.

@@ -63,6 +63,14 @@ class FeaturedResourceSerializer(serializers.Serializer):
     thumbnail_url = serializers.CharField(allow_blank=True)
 
 
+class DashboardReadinessSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "insufficient_data"])
+    pass_probability = serializers.FloatField(
+        allow_null=True,
+        help_text="The chance of passing Part A (null until readiness has enough data).",
+    )
+
+
 class DashboardSerializer(serializers.Serializer):
     overall_progress = OverallProgressSerializer()
     performance = PerformanceSerializer()
@@ -70,3 +78,4 @@ class DashboardSerializer(serializers.Serializer):
     recent_activity = RecentActivitySerializer()
     suggested_topics = DashboardTopicSerializer(many=True)
     featured_resources = FeaturedResourceSerializer(many=True)
+    readiness = DashboardReadinessSerializer()
