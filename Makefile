@@ -16,6 +16,7 @@ help:
 	@echo "make run    - set up .venv, migrate, seed demo data and serve on $(HOST):$(PORT)"
 	@echo "make test   - lint, types, migrations check, deploy check and the full test suite"
 	@echo "make security - bandit over apps and config, pip-audit over the runtime pins"
+	@echo "make client - regenerate the TypeScript client (clients/typescript/) from the schema"
 	@echo "make lint | fmt | migrate | seed | worker | beat | services-stop"
 
 $(PY):
@@ -72,9 +73,20 @@ security: install-dev
 	$(BIN)/bandit -q -r apps config -c pyproject.toml 2> >(grep -v "nosec encountered" >&2)
 	$(PY) scripts/pip_audit_gate.py -r requirements/base.txt
 
-test: lint deploy-check security
+test: lint deploy-check security client-check
 	$(PY) scripts/services.py test -- bash -c '$(PY) manage.py makemigrations --check --dry-run && \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)'
+
+# The TypeScript client (clients/typescript/README.md): `make client` regenerates it from the
+# schema (needs Node.js 20 and npm); `client-check` fails when the committed one is stale. It
+# compares the schema with Python alone; with CLIENT_CHECK_NODE=1 (set in CI) it also
+# regenerates the types and type-checks the client and its examples.
+.PHONY: client client-check
+client: install
+	$(PY) scripts/client.py generate
+
+client-check: install
+	$(PY) scripts/client.py check $(if $(filter 1 true,$(CLIENT_CHECK_NODE)),--require-node,)
 
 # Benchmark (docs/benchmark.md): its own database and Redis db; BENCH_ARGS passes options.
 BENCH_TIER ?= S
