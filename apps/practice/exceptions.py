@@ -49,3 +49,11 @@ class QuestionInOpenExam(Conflict):
         "This question is in an exam you are sitting; answer it there. It can be practised "
         "once the exam is over."
     )
+
+
+class NothingDueToday(Conflict):
+    code = "nothing_due_today"
+    default_message = (
+        "Nothing is left for today: no review is due and today's new questions are done (or "
+        "the daily limits are reached). Come back tomorrow, or practise freely in another mode."
+    )

@@ -18,6 +18,7 @@ class PracticeMode(models.TextChoices):
     INCORRECT = "incorrect", "Only questions last answered wrongly"
     FLAGGED = "flagged", "Only flagged questions"
     DUE = "due", "Only questions due for review (spaced repetition), most overdue first"
+    TODAY = "today", "Today's study: due reviews, then new questions, within the daily limits"
 
 
 class PracticeSession(models.Model):
@@ -178,6 +179,26 @@ class ReviewCard(models.Model):
 
     def __str__(self) -> str:
         return f"card {self.user_id} q{self.question_id} due {self.due:%Y-%m-%d %H:%M}"
+
+
+class SchedulerParameters(models.Model):
+    """A candidate's own FSRS weights, fitted from their practice reviews once they have enough
+    (:func:`apps.practice.services.fit_scheduler_parameters`, nightly). Without a row, or with a
+    row whose weights do not fit the installed FSRS version, the library's defaults apply."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scheduler_parameters"
+    )
+    parameters = models.JSONField(default=list)
+    # How many reviews the fit learned from, so that a candidate is refitted only with more.
+    review_count = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "scheduler parameters"
+
+    def __str__(self) -> str:
+        return f"FSRS weights of {self.user_id} ({self.review_count} reviews)"
 
 
 class ReportReason(models.TextChoices):

@@ -21,8 +21,9 @@ from typing import Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import F, OuterRef, QuerySet
 
+from apps.accounts.models import Profile
 from apps.core import sql
-from apps.practice.models import PracticeAttempt, PracticeSession, ReviewCard
+from apps.practice.models import PracticeAttempt, PracticeSession, ReviewCard, SchedulerParameters
 from apps.questions.held_out import held_out_questions
 from apps.questions.models import AnswerOption, Question
 
@@ -68,11 +69,14 @@ _ANSWER_CONTEXT = (
     "EXISTS ({held_out}) AS held_out, "
     "q.question_type, q.question_version, q.question_category_id, q.question_explanation, "
     "q.question_times_answered, q.question_times_correct, q.option_ids, q.correct_option_ids, "
-    "c.state AS card_state, c.reps AS card_reps "
+    "c.state AS card_state, c.reps AS card_reps, "
+    "p.desired_retention, w.parameters AS scheduler_parameters "
     f"FROM {sql.table(PracticeSession)} s "
     f"LEFT JOIN ({_QUESTION}) q ON TRUE "
     f"LEFT JOIN {sql.table(ReviewCard)} c "
     "ON c.user_id = %(user_id)s AND c.question_id = %(question_id)s "
+    f"LEFT JOIN {sql.table(Profile)} p ON p.user_id = %(user_id)s "
+    f"LEFT JOIN {sql.table(SchedulerParameters)} w ON w.user_id = %(user_id)s "
     "WHERE s.id = %(session_id)s AND s.user_id = %(user_id)s "
     "FOR UPDATE OF s"
 )
@@ -89,9 +93,9 @@ def answer_context(
 ) -> tuple[str, dict[str, Any]]:
     """The statement of an answer's one read and its parameters: the user's session under its
     row lock, whether it already holds an answer to the question, whether an exam of the user
-    that takes answers at ``at`` holds the question, the published question and the user's
-    review card for it (one row of :class:`AnswerContext`, none when the session is not the
-    user's)."""
+    that takes answers at ``at`` holds the question, the published question, the user's
+    review card for it and what their scheduler needs (desired retention, fitted weights): one
+    row of :class:`AnswerContext`, none when the session is not the user's."""
     held = held_out_questions.get().holding(user_id=user_id, question_id=question_id, at=at)
     return _answer_context_embedding(held.sql), {
         **_QUESTION_PARAMS,
@@ -123,7 +127,8 @@ class AnswerContext:
     transaction), whether it already holds an answer to the question, whether an open exam of
     the user holds the question (its key must not be revealed), the question (``None``
     columns when it is not published, see :meth:`question`) and the user's review card for it
-    (``None`` columns when there is none yet)."""
+    (``None`` columns when there is none yet), with the user's desired retention and fitted
+    FSRS weights (``None`` without a profile or a fit: the defaults apply)."""
 
     question_ids: list[int]
     config: dict[str, Any]
@@ -141,6 +146,8 @@ class AnswerContext:
     correct_option_ids: list[int] | None
     card_state: dict[str, Any] | None
     card_reps: int | None
+    desired_retention: float | None = None
+    scheduler_parameters: list[float] | None = None
 
     @property
     def include_explanations(self) -> bool:

@@ -37,8 +37,10 @@ class PracticeSessionCreateInputSerializer(InputSerializer):
         min_value=1,
         max_value=MAX_QUESTIONS_PER_SESSION,
         required=False,
-        default=20,
-        help_text=f"How many questions to draw, 1 to {MAX_QUESTIONS_PER_SESSION} (default 20).",
+        default=None,
+        help_text=f"How many questions to draw, 1 to {MAX_QUESTIONS_PER_SESSION} (default 20; "
+        "in the `today` mode, as many as today's limits leave, up to "
+        f"{MAX_QUESTIONS_PER_SESSION}).",
     )
     include_explanations = serializers.BooleanField(
         required=False,
@@ -54,7 +56,9 @@ class PracticeSessionCreateInputSerializer(InputSerializer):
         help_text="`all`; `unanswered`: never answered in practice; `incorrect`: last practice "
         "answer was wrong; `flagged`: flagged by the caller; `due`: due for review by the "
         "caller's spaced-repetition schedule (FSRS; every practice answer reschedules its "
-        "question), most overdue first instead of shuffled.",
+        "question), most overdue first instead of shuffled; `today`: today's study, the due "
+        "reviews (most overdue first) then new questions never answered in practice, within "
+        "what is left of the caller's daily review and new limits (their timezone's day).",
     )
 
 

@@ -11,6 +11,8 @@ user, so another user's session or flag is simply not found.
 
 Public for other apps: :func:`last_practice_summary` and :func:`flagged_question_ids`
 (analytics, dashboard), :func:`review_queue` (what is due for spaced repetition),
+:func:`today_counts` and :func:`card_memories` (today's work within the daily limits, each
+card's retrievability: the study app),
 :func:`personal_data` (the GDPR export). The public names are re-exported here, so callers
 import them from ``apps.practice.selectors``.
 """
@@ -36,7 +38,14 @@ from apps.practice.selectors.quality import (
     open_reports_of,
     open_reports_overview,
 )
-from apps.practice.selectors.review import ReviewQueue, due_question_ids, review_queue
+from apps.practice.selectors.review import (
+    CardMemory,
+    ReviewQueue,
+    card_memories,
+    due_question_ids,
+    review_queue,
+    scheduler_of,
+)
 from apps.practice.selectors.sessions import (
     AnsweredFeedback,
     CategoryScore,
@@ -48,23 +57,41 @@ from apps.practice.selectors.sessions import (
     session_summary,
     sessions_for,
 )
+from apps.practice.selectors.today import (
+    LocalDay,
+    StudySettings,
+    TodayCounts,
+    done_today,
+    local_day,
+    new_question_ids,
+    study_settings_of,
+    today_counts,
+)
 
 __all__ = [
     "LAST_ANSWERED_SESSION",
     "AnsweredFeedback",
+    "CardMemory",
     "CategoryPractice",
     "CategoryScore",
     "LastPracticeSummary",
+    "LocalDay",
     "ReviewQueue",
     "SessionQuestion",
     "SessionSummary",
+    "StudySettings",
+    "TodayCounts",
     "attempt_selections",
+    "card_memories",
+    "done_today",
     "due_question_ids",
     "flag_for",
     "flagged_question_ids",
     "flags_for",
     "last_answered_wrong_question_ids",
     "last_practice_summary",
+    "local_day",
+    "new_question_ids",
     "open_report_count",
     "open_report_counts",
     "open_reports_of",
@@ -74,9 +101,12 @@ __all__ = [
     "practice_pool",
     "practised_question_ids",
     "review_queue",
+    "scheduler_of",
     "score_percent",
     "session_for",
     "session_questions",
     "session_summary",
     "sessions_for",
+    "study_settings_of",
+    "today_counts",
 ]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from fsrs import Scheduler
 
 from apps.accounts.models import User
-from apps.practice.models import ReviewCard
+from apps.practice.models import ReviewCard, SchedulerParameters
+from apps.practice.spaced_repetition import retrievability, scheduler_for
 from apps.questions.selectors import published_questions
 
 
@@ -64,3 +67,53 @@ def review_queue(*, user: User, now: datetime | None = None) -> ReviewQueue:
         "due_today": row["due_today"],
         "next_due_at": row["next_due_at"],
     }
+
+
+@dataclass(frozen=True)
+class CardMemory:
+    """One card of the candidate: its question's category, its due time and the probability
+    that they recall it at the moment asked for (FSRS's retrievability)."""
+
+    question_id: int
+    category_id: int
+    due: datetime
+    retrievability: float
+
+
+def scheduler_of(user: User) -> Scheduler:
+    """The user's FSRS scheduler: their desired retention and fitted weights (the defaults
+    without a profile or a fit). One query (the weights; the profile comes with the user)."""
+    weights = (
+        SchedulerParameters.objects.filter(user_id=user.pk)
+        .values_list("parameters", flat=True)
+        .first()
+    )
+    try:
+        retention: float | None = user.profile.desired_retention
+    except User.profile.RelatedObjectDoesNotExist:
+        retention = None
+    return scheduler_for(desired_retention=retention, parameters=weights)
+
+
+def card_memories(*, user: User, now: datetime | None = None) -> list[CardMemory]:
+    """Every card of the user whose question a candidate can still be asked, with its
+    retrievability at ``now`` by the user's scheduler; by question id. Two queries (the
+    weights, the cards) whatever the number of cards."""
+    now = now or timezone.now()
+    scheduler = scheduler_of(user)
+    rows = (
+        ReviewCard.objects.filter(
+            user_id=user.pk, question_id__in=published_questions().values("id")
+        )
+        .order_by("question_id")
+        .values_list("question_id", "question__category_id", "due", "state")
+    )
+    return [
+        CardMemory(
+            question_id=qid,
+            category_id=category_id,
+            due=due,
+            retrievability=retrievability(state=state, at=now, scheduler=scheduler),
+        )
+        for qid, category_id, due, state in rows
+    ]

@@ -39,7 +39,7 @@ from apps.practice.exceptions import (
 )
 from apps.practice.models import ReviewCard
 from apps.practice.selectors import score_percent
-from apps.practice.spaced_repetition import Review, review
+from apps.practice.spaced_repetition import Review, review, scheduler_for
 from apps.practice.statements import AnswerContext, WrittenAnswer
 from apps.questions.grading import grade, validate_selection
 from apps.questions.learning import AnsweredQuestion, publish_answers
@@ -126,11 +126,15 @@ def record_practice_answer(
     result = grade(correct_option_ids=question.correct_option_ids, selected_option_ids=selected)
     counted = min(time_spent_sec, max_counted_time_sec())
     category_id = question.category_id
+    scheduler = scheduler_for(
+        desired_retention=found.desired_retention, parameters=found.scheduler_parameters
+    )
     reviewed = review(
         state=found.card_state or None,
         card_id=question_id,
         is_correct=result.is_correct,
         at=now,
+        scheduler=scheduler,
     )
     written = _write_answer(
         user_id=user.pk,
@@ -162,7 +166,12 @@ def record_practice_answer(
         # The card changed since it was read (a first answer to the question at the same
         # moment in another of the user's sessions): review it again under its row lock.
         schedule_review(
-            user_id=user.pk, question_id=question_id, is_correct=result.is_correct, at=now
+            user_id=user.pk,
+            question_id=question_id,
+            is_correct=result.is_correct,
+            at=now,
+            desired_retention=found.desired_retention,
+            parameters=found.scheduler_parameters,
         )
     publish_answers(
         answers=[
@@ -251,9 +260,19 @@ def _write_answer(
     return written
 
 
-def schedule_review(*, user_id: int, question_id: int, is_correct: bool, at: datetime) -> None:
+def schedule_review(
+    *,
+    user_id: int,
+    question_id: int,
+    is_correct: bool,
+    at: datetime,
+    desired_retention: float | None = None,
+    parameters: list[float] | None = None,
+) -> None:
     """Reviews the user's card for the question (creating it on the first answer) under its
-    row lock: right is FSRS's Good, wrong is Again. Call it inside the answering transaction.
+    row lock: right is FSRS's Good, wrong is Again, at the user's ``desired_retention`` with
+    their fitted weights ``parameters`` (the defaults for ``None``). Call it inside the
+    answering transaction.
 
     Answering reviews the card it read without a lock (compare-and-set on ``reps``) and comes
     here only when that lost a race, so concurrent answers each count one review."""
@@ -264,7 +283,11 @@ def schedule_review(*, user_id: int, question_id: int, is_correct: bool, at: dat
         .first()
     )
     reviewed = review(
-        state=card.state if card else None, card_id=question_id, is_correct=is_correct, at=at
+        state=card.state if card else None,
+        card_id=question_id,
+        is_correct=is_correct,
+        at=at,
+        scheduler=scheduler_for(desired_retention=desired_retention, parameters=parameters),
     )
     if card is None:
         ReviewCard.objects.bulk_create(
