@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,30 @@ class BillingConfig(AppConfig):
 
     name = "apps.billing"
     label = "billing"
+
+    def ready(self) -> None:
+        # accounts sits below: /me's entitlements and the GDPR export's billing section reach
+        # it through its ports (apps.core.ports); deletion tells billing through a signal.
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import pre_delete
+
+        from apps.accounts.entitlements import entitlements_provider
+        from apps.accounts.personal_data import personal_data_sections
+        from apps.billing.entitlements import entitlement_names
+        from apps.billing.selectors import personal_data
+
+        entitlements_provider.provide(entitlement_names)
+        personal_data_sections.provide("billing", personal_data)
+        pre_delete.connect(
+            _cancel_subscriptions_on_deletion,
+            sender=get_user_model(),
+            dispatch_uid="billing.cancel_subscriptions_on_deletion",
+        )
+
+
+def _cancel_subscriptions_on_deletion(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """An account being deleted stops paying: its open subscriptions are canceled at Stripe
+    once the deletion commits. The subscription rows stay, without the user (tax records)."""
+    from apps.billing.services import cancel_subscriptions_of
+
+    cancel_subscriptions_of(user_id=instance.pk)

@@ -562,6 +562,8 @@ def test_me_returns_the_contract_fields(
         "desired_retention": 0.92,
         "daily_review_limit": 100,
         "daily_new_limit": 20,
+        # Billing is off by default: everyone has every entitlement, and no query asks.
+        "entitlements": ["full_length_mocks", "readiness", "unlimited_new_questions"],
     }
 
 

@@ -8,8 +8,10 @@ from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone as django_timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.accounts.entitlements import entitlements_provider
 from apps.accounts.models import (
     MAX_DAILY_NEW_LIMIT,
     MAX_DAILY_REVIEW_LIMIT,
@@ -182,6 +184,13 @@ class MeSerializer(serializers.Serializer):
         source="profile.daily_review_limit", read_only=True
     )
     daily_new_limit = serializers.IntegerField(source="profile.daily_new_limit", read_only=True)
+    entitlements = serializers.SerializerMethodField(
+        help_text="What the user may use (all of them while billing is off), e.g. `readiness`."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_entitlements(self, user: User) -> list[str]:
+        return entitlements_provider.get()(user)
 
 
 READ_ONLY_ME_FIELDS = ("id", "email", "role", "is_email_verified")
