@@ -10,6 +10,7 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from apps.core.observability.celery_logging import connect_celery_logging
 from apps.core.observability.celery_signals import connect_celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -18,6 +19,7 @@ app = Celery("openmrcs")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 connect_celery_signals(app)  # task outcome metrics; tracing in each worker process
+connect_celery_logging()  # worker and beat log JSON through LOGGING, with the task's id
 
 app.conf.beat_schedule = {
     "flush-expired-tokens": {

@@ -1,4 +1,5 @@
-"""JSON log lines carrying the request id and user id, never secrets."""
+"""JSON log lines carrying the request id and user id (and, in a Celery task, the task's id and
+name), never secrets."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
+
+from celery._state import get_current_task
 
 from apps.core.request_context import request_id_var, user_id_var
 
@@ -18,6 +21,29 @@ class RequestContextFilter(logging.Filter):
         record.request_id = request_id_var.get()
         record.user_id = user_id_var.get()
         return True
+
+
+class TaskContextFilter(logging.Filter):
+    """Adds ``task_id`` and ``task_name`` to a record logged while a Celery task runs (on a
+    worker, or inline when tasks are eager), as the request filter adds the request id; a record
+    that already names a task (beat's "task sent") keeps its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        task = get_current_task()
+        if task is not None and task.request.id is not None and "task_id" not in vars(record):
+            record.task_id = task.request.id
+            record.task_name = task.name
+        return True
+
+
+class RunserverAccessFilter(logging.Filter):
+    """Drops the development server's access line (``"GET /path HTTP/1.1" 200 512`` on
+    ``django.server``): the request middleware logs every request already, once, with its
+    request id, user and duration. The server's other records (a broken pipe, HTTPS spoken to
+    it, a malformed request line) pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != '"%s" %s %s'
 
 
 class JsonFormatter(logging.Formatter):

@@ -430,19 +430,32 @@ LOGGING = {
     "filters": {
         "request_context": {"()": "apps.core.logging.RequestContextFilter"},
         "client_fault": {"()": "apps.core.logging.ClientFaultFilter"},
+        "task_context": {"()": "apps.core.logging.TaskContextFilter"},
+        "runserver_access": {"()": "apps.core.logging.RunserverAccessFilter"},
     },
     "formatters": {"json": {"()": "apps.core.logging.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
-            "filters": ["request_context"],
+            "filters": ["request_context", "task_context"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # One handler for every line. Django's defaults (applied before these) give "django" a
+        # plain console handler of its own in DEBUG, so each of its records came out twice
+        # under `make run`, plain and JSON, and "django.server" a handler without propagation.
+        # Naming a logger here removes the handlers it had, so both reach only the JSON one.
+        # (Django's mail_admins handler goes with them: errors go to Sentry.)
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "INFO"},
+        "django.server": {
+            "handlers": [],
+            "level": "INFO",
+            "propagate": True,
+            "filters": ["runserver_access"],
+        },
         "celery": {"level": "INFO"},
         # A request Django refuses as suspicious is the client's fault: logged as a warning.
         **{
