@@ -19,9 +19,11 @@ import resource
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import islice
 
 import numpy as np
+import numpy.typing as npt
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +35,7 @@ from apps.analytics.first_attempts import (
 )
 from apps.questions.models import Question
 from apps.readiness import irt
+from apps.readiness.irt import IntArray
 from apps.readiness.models import CalibrationRun, ItemParameter, LearnerAbility
 
 logger = logging.getLogger("apps.readiness.calibration")
@@ -41,6 +44,8 @@ CALIBRATE_TASK = "readiness.calibrate"
 RUNS_KEPT = 3
 QUESTION_BATCH = 2000
 WRITE_BATCH = 2000
+CHUNK = 200_000  # rows turned into columns at a time
+_VERSION_SPAN = 1 << 20  # item key = question id * span + version
 
 
 @dataclass
@@ -57,47 +62,51 @@ class Collected:
 def collect(
     rows: Iterable[FirstAttemptRow], *, exclude: Callable[[FirstAttemptRow], bool] | None = None
 ) -> Collected:
-    """Dense indices for learners and items, and the response arrays."""
-    person_index: dict[int, int] = {}
-    item_index: dict[tuple[int, int], int] = {}
-    persons: list[int] = []
-    items: list[int] = []
-    correct: list[bool] = []
-    category_counts: list[dict[str, int]] = []
-    last_answered: list[datetime] = []
-    for row in rows:
-        if exclude is not None and exclude(row):
-            continue
-        _fact_id, user_id, question_id, version, category_id, is_correct, answered_at, _, _ = row
-        person = person_index.get(user_id)
-        if person is None:
-            person = person_index[user_id] = len(person_index)
-            category_counts.append({})
-            last_answered.append(answered_at)
-        key = (question_id, version or 1)
-        item = item_index.get(key)
-        if item is None:
-            item = item_index[key] = len(item_index)
-        persons.append(person)
-        items.append(item)
-        correct.append(is_correct)
-        counts = category_counts[person]
-        counts[str(category_id)] = counts.get(str(category_id), 0) + 1
-        if answered_at > last_answered[person]:
-            last_answered[person] = answered_at
+    """Dense indices for learners and items, and the response arrays. Rows are taken in chunks
+    and turned into columns at once, so ten million first attempts cost seconds and a few hundred
+    megabytes, not a Python object per cell."""
+    users: list[IntArray] = []
+    questions: list[IntArray] = []
+    versions: list[IntArray] = []
+    categories: list[IntArray] = []
+    correct: list[npt.NDArray[np.bool_]] = []
+    times: list[npt.NDArray[np.float64]] = []
+    iterator = iter(rows) if exclude is None else (r for r in rows if not exclude(r))
+    while chunk := list(islice(iterator, CHUNK)):
+        columns = list(zip(*chunk, strict=True))
+        users.append(np.asarray(columns[1], dtype=np.int64))
+        questions.append(np.asarray(columns[2], dtype=np.int64))
+        versions.append(np.asarray([v or 1 for v in columns[3]], dtype=np.int64))
+        categories.append(np.asarray(columns[4], dtype=np.int64))
+        correct.append(np.asarray(columns[5], dtype=bool))
+        times.append(np.asarray([t.timestamp() for t in columns[6]], dtype=np.float64))
+    user = np.concatenate(users) if users else np.zeros(0, dtype=np.int64)
+    question = np.concatenate(questions) if questions else np.zeros(0, dtype=np.int64)
+    version = np.concatenate(versions) if versions else np.zeros(0, dtype=np.int64)
+    category = np.concatenate(categories) if categories else np.zeros(0, dtype=np.int64)
+    is_correct = np.concatenate(correct) if correct else np.zeros(0, dtype=bool)
+    when = np.concatenate(times) if times else np.zeros(0, dtype=np.float64)
+    user_ids, person = np.unique(user, return_inverse=True)
+    item_keys, item = np.unique(question * _VERSION_SPAN + version, return_inverse=True)
+    latest = np.full(len(user_ids), -np.inf)
+    np.maximum.at(latest, person, when)
+    category_counts: list[dict[str, int]] = [{} for _ in user_ids]
+    pairs, pair_counts = np.unique(np.stack([person, category]), axis=1, return_counts=True)
+    for (p, c), n in zip(pairs.T.tolist(), pair_counts.tolist(), strict=True):
+        category_counts[p][str(c)] = n
     responses = irt.Responses(
-        person=np.asarray(persons, dtype=np.int64),
-        item=np.asarray(items, dtype=np.int64),
-        correct=np.asarray(correct, dtype=bool),
-        n_persons=len(person_index),
-        n_items=len(item_index),
+        person=person.astype(np.int64),
+        item=item.astype(np.int64),
+        correct=is_correct,
+        n_persons=len(user_ids),
+        n_items=len(item_keys),
     )
     return Collected(
         responses=responses,
-        user_ids=list(person_index),
-        items=list(item_index),
+        user_ids=[int(u) for u in user_ids],
+        items=[(int(k) // _VERSION_SPAN, int(k) % _VERSION_SPAN) for k in item_keys],
         category_counts=category_counts,
-        last_answered_at=last_answered,
+        last_answered_at=[datetime.fromtimestamp(t, tz=UTC) for t in latest.tolist()],
     )
 
 
