@@ -51,7 +51,9 @@ def test_readiness_needs_authentication(api_client: APIClient) -> None:
 def test_before_the_first_calibration_it_says_so(user_client: APIClient) -> None:
     body = user_client.get("/api/v1/analytics/readiness").json()
     assert body["status"] == "insufficient_data"
-    assert body["papers"] == [] and body["overall"] is None and body["model"] is None
+    assert body["papers"] == []
+    assert body["overall"] is None
+    assert body["model"] is None
     assert "calibration" in body["message"]
 
 
@@ -63,8 +65,10 @@ def test_a_new_candidate_is_told_what_is_needed(world: World, user_client: APICl
     assert body["needed"]["categories"][0] == "anatomy-embryology"
     assert len(body["needed"]["categories"]) == len(world.categories)
     assert body["message"].startswith("Answer 60 more questions, including ")
-    assert body["papers"] == [] and body["percentile"] is None
-    assert body["model"]["kind"] == "rasch" and body["model"]["items"] == len(world.questions)
+    assert body["papers"] == []
+    assert body["percentile"] is None
+    assert body["model"]["kind"] == "rasch"
+    assert body["model"]["items"] == len(world.questions)
 
 
 def test_a_candidate_missing_one_category_is_told_which(world: World, user: User) -> None:
@@ -121,7 +125,8 @@ def test_answers_update_the_ability_without_a_refit_and_repeats_do_not_count(
     assert again["unseen_only"] == after["unseen_only"]
     assert again["ability"] == after["ability"]
     row = LearnerAbility.objects.get(user=user)
-    assert row.first_answered == 40 and row.first_correct == 30
+    assert row.first_answered == 40
+    assert row.first_correct == 30
 
 
 @ENOUGH
@@ -183,7 +188,8 @@ def test_percentile_within_the_same_sitting_and_only_for_a_large_enough_cohort(
     for learner in (low, middle, high, elsewhere):
         client_for(learner).get("/api/v1/analytics/readiness")
     top = client_for(high).get("/api/v1/analytics/readiness").json()["percentile"]
-    assert top["cohort_size"] == 3 and top["exam_sitting"] == sitting.isoformat()
+    assert top["cohort_size"] == 3
+    assert top["exam_sitting"] == sitting.isoformat()
     bottom = client_for(low).get("/api/v1/analytics/readiness").json()["percentile"]
     assert bottom["value"] < top["value"]
     # alone in its month: too small a cohort, so no percentile

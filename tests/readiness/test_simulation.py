@@ -75,7 +75,7 @@ def test_ability_intervals_cover_the_true_ability_about_80_percent_of_the_time(
         weights = irt.posterior(np.asarray(row.log_likelihood), run.ability_sd)
         cdf = np.cumsum(weights)
         low, high = np.interp([0.1, 0.9], cdf, irt.GRID)
-        inside += low <= world.ability[row.user_id] <= high
+        inside += int(low <= world.ability[row.user_id] <= high)
     coverage = inside / LEARNERS
     assert 0.7 <= coverage <= 0.9, coverage
 
