@@ -81,9 +81,17 @@ class Profile(models.Model):
     exam_sitting = models.DateField(null=True, blank=True)
     # Spaced repetition: the recall probability the scheduler aims for when a card comes due,
     # and how many reviews and never-seen questions "today" holds at most.
-    desired_retention = models.FloatField(default=DEFAULT_DESIRED_RETENTION)
-    daily_review_limit = models.PositiveSmallIntegerField(default=DEFAULT_DAILY_REVIEW_LIMIT)
-    daily_new_limit = models.PositiveSmallIntegerField(default=DEFAULT_DAILY_NEW_LIMIT)
+    # Defaults in the database too: bulk loads that write profiles with SQL of their own (the
+    # benchmark's dataset, imports) get the same values as the ORM.
+    desired_retention = models.FloatField(
+        default=DEFAULT_DESIRED_RETENTION, db_default=DEFAULT_DESIRED_RETENTION
+    )
+    daily_review_limit = models.PositiveSmallIntegerField(
+        default=DEFAULT_DAILY_REVIEW_LIMIT, db_default=DEFAULT_DAILY_REVIEW_LIMIT
+    )
+    daily_new_limit = models.PositiveSmallIntegerField(
+        default=DEFAULT_DAILY_NEW_LIMIT, db_default=DEFAULT_DAILY_NEW_LIMIT
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -12,17 +12,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="profile",
             name="daily_new_limit",
-            field=models.PositiveSmallIntegerField(default=20),
+            field=models.PositiveSmallIntegerField(db_default=20, default=20),
         ),
         migrations.AddField(
             model_name="profile",
             name="daily_review_limit",
-            field=models.PositiveSmallIntegerField(default=100),
+            field=models.PositiveSmallIntegerField(db_default=100, default=100),
         ),
         migrations.AddField(
             model_name="profile",
             name="desired_retention",
-            field=models.FloatField(default=0.92),
+            field=models.FloatField(db_default=0.92, default=0.92),
         ),
         migrations.AddField(
             model_name="profile",
