@@ -32,6 +32,7 @@ from apps.accounts.models import (
 )
 from apps.audit.models import AuditEvent
 from apps.audit.services import record_event
+from apps.core.db_routing import reading_from_replica
 from apps.core.ports import PortFamily
 
 EXPORT_FORMAT = "openmrcs-personal-data/1"
@@ -200,6 +201,7 @@ def audit_events_about(*, user_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+@reading_from_replica()
 def export_personal_data(*, user: User) -> dict[str, Any]:
     """The whole export for ``user``: core keys plus one key per registered section."""
     document: dict[str, Any] = {

@@ -28,6 +28,7 @@ from apps.analytics.models import (
     LearnerState,
 )
 from apps.core import sql
+from apps.core.db_routing import reading_from_replica
 from apps.taxonomy.selectors import active_category_rows
 
 StudyRange = Literal["week", "month"]
@@ -144,6 +145,7 @@ def category_progress_for(user: User, category_ids: Sequence[int]) -> dict[int, 
     }
 
 
+@reading_from_replica()
 def category_breakdown(*, user_id: int) -> list[dict[str, Any]]:
     """``/analytics/categories``: every active category in syllabus order."""
     return [
@@ -163,6 +165,7 @@ def category_breakdown(*, user_id: int) -> list[dict[str, Any]]:
 # --- Totals and time ------------------------------------------------------------------------------
 
 
+@reading_from_replica()
 def overview(*, user: User) -> dict[str, Any]:
     """Totals over the learner's whole record, in two queries."""
     answers = CategoryProgress.objects.filter(user_id=user.pk).aggregate(
@@ -196,6 +199,7 @@ def _days(user_id: int, first: date, last: date) -> dict[date, DailyActivity]:
     return {row.date: row for row in rows}
 
 
+@reading_from_replica()
 def study_time_series(
     *, user: User, period: StudyRange = "week", now: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -214,6 +218,7 @@ def study_time_series(
     ]
 
 
+@reading_from_replica()
 def heatmap(
     *, user: User, days: int = HEATMAP_DEFAULT_DAYS, now: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -228,6 +233,7 @@ def heatmap(
     ]
 
 
+@reading_from_replica()
 def weekly_trends(
     *, user: User, weeks: int = TRENDS_DEFAULT_WEEKS, now: datetime | None = None
 ) -> list[dict[str, Any]]:

@@ -30,8 +30,10 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model, QuerySet
+
+from apps.core.db_routing import read_alias
 
 T = TypeVar("T")
 
@@ -127,7 +129,7 @@ def _names(cursor: Any) -> list[str]:
 def fetch_one(statement: str, params: Mapping[str, Any], into: type[T]) -> T | None:
     """The statement's first row as ``into`` (a dataclass whose fields are the columns), or
     ``None`` when it returns no row."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:  # the replica in a reading block
         cursor.execute(statement, params)
         row = cursor.fetchone()
         return None if row is None else _build(into, _names(cursor), row)
@@ -135,7 +137,7 @@ def fetch_one(statement: str, params: Mapping[str, Any], into: type[T]) -> T | N
 
 def fetch_all(statement: str, params: Mapping[str, Any], into: type[T]) -> list[T]:
     """Every row of the statement as ``into``."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:  # the replica in a reading block
         cursor.execute(statement, params)
         names = _names(cursor)
         return [_build(into, names, row) for row in cursor.fetchall()]
@@ -144,7 +146,7 @@ def fetch_all(statement: str, params: Mapping[str, Any], into: type[T]) -> list[
 def fetch_rows(statement: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every row as a dict by column name, for rows read back into model instances
     (:func:`model_from_row`)."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:  # the replica in a reading block
         cursor.execute(statement, params)
         names = _names(cursor)
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -285,7 +287,7 @@ class CompiledQuery:
 
     def fetch(self, **values: Any) -> list[dict[str, Any]]:
         text, constants, (compiler, converters), columns = self._compile()
-        with connection.cursor() as cursor:
+        with connections[read_alias()].cursor() as cursor:  # the replica in a reading block
             cursor.execute(text, {**constants, **values})
             rows = cursor.fetchall()
         if not rows:

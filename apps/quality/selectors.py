@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.html import strip_tags
 
+from apps.core.db_routing import reading_from_replica
 from apps.core.exceptions import NotFound
 from apps.practice.selectors import open_report_count
 from apps.quality.models import ItemFlag, ItemStatistics
@@ -116,6 +117,7 @@ def ensure_question_exists(*, question_id: int) -> None:
         raise NotFound("No such question.")
 
 
+@reading_from_replica()
 def question_statistics(*, question_id: int) -> QuestionStatistics:
     """Every version of the question (its snapshots and any version with statistics), newest
     first. Three statements. NotFound for an unknown question."""
