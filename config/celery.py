@@ -45,6 +45,11 @@ app.conf.beat_schedule = {
         "task": "readiness.calibrate",
         "schedule": crontab(hour=3, minute=50),
     },
+    # practice: each candidate's own FSRS weights from their reviews, once they have enough
+    "practice-fit-scheduler-parameters": {
+        "task": "practice.fit_scheduler_parameters",
+        "schedule": crontab(hour=4, minute=10),
+    },
     # recommendations: forget dismissals whose hiding period is over
     "recommendations-purge-dismissals": {
         "task": "recommendations.purge_expired_dismissals",

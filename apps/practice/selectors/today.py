@@ -161,7 +161,7 @@ def today_counts(
 ) -> TodayCounts:
     """The candidate's day: done, due, available and the limits. A fixed number of queries
     (the open exams' questions unless ``held_out`` is given, the cards, the bank, the day's
-    answers)."""
+    answers, the day's new cards: five)."""
     now = now or timezone.now()
     settings = study_settings_of(user)
     day = local_day(settings.zone, now)
@@ -169,7 +169,8 @@ def today_counts(
         held_out = held_out_questions.get().question_ids(user_id=user.pk, at=now)
     drawable = published_questions().exclude(id__in=list(held_out))
     cards = ReviewCard.objects.filter(user_id=user.pk).aggregate(
-        due=Count("id", filter=Q(due__lte=now, question_id__in=drawable.values("id"))),
+        # Aliases differ from the fields: an alias named like one would shadow it in the filters.
+        due_now=Count("id", filter=Q(due__lte=now, question_id__in=drawable.values("id"))),
         seen=Count("id", filter=Q(question_id__in=drawable.values("id"))),
         next_due_at=Min("due", filter=Q(due__gt=now, question_id__in=drawable.values("id"))),
     )
@@ -181,7 +182,7 @@ def today_counts(
         new_limit=settings.daily_new_limit,
         reviews_done=reviews_done,
         new_done=new_done,
-        reviews_due=cards["due"],
+        reviews_due=cards["due_now"],
         new_available=max(0, bank - cards["seen"]),
         next_due_at=cards["next_due_at"],
     )
