@@ -3,20 +3,24 @@ blueprint inline); sessions are read-only. Editors and candidates see none of it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from apps.accounts.models import Role
+from apps.accounts.models import Role, User
 from apps.accounts.permissions import has_role
 from apps.audit.services import record_event
+from apps.core.exceptions import DomainError
 from apps.exams.models import (
     BlueprintItem,
     ExamAnswer,
     ExamSession,
+    ExamSessionEvent,
+    ExamSitting,
     ExamTemplate,
     ExamTemplateQuestion,
     PaperSpec,
@@ -24,6 +28,8 @@ from apps.exams.models import (
     PassStandard,
     TemplateKind,
 )
+from apps.exams.selectors.drawing import draw_plan
+from apps.exams.services import publish_fixed_form
 
 
 def _is_examiner(request: HttpRequest) -> bool:
@@ -117,6 +123,29 @@ class ExamTemplateAdmin(ExaminerOnly, admin.ModelAdmin):
     list_filter = ("paper", "kind", "is_active")
     search_fields = ("name",)
     inlines = (BlueprintItemInline, ExamTemplateQuestionInline)
+    actions = ("publish_fixed_forms",)
+
+    def save_model(self, request: HttpRequest, obj: ExamTemplate, form: Any, change: bool) -> None:
+        if obj.kind == TemplateKind.PAPER:
+            # A paper template runs in its paper's time; the stored value shows it as of now.
+            obj.duration_minutes = draw_plan(obj).duration_minutes
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Publish a fixed form from a draw of each selected template")
+    def publish_fixed_forms(self, request: HttpRequest, queryset: QuerySet[ExamTemplate]) -> None:
+        """Freezes one draw of each selected blueprint or paper template into a new fixed
+        template (``<name>, form A``, then B, ...): the same paper for every candidate."""
+        for template in queryset.order_by("id"):
+            try:
+                form = publish_fixed_form(template_id=template.id, actor=cast(User, request.user))
+            except DomainError as error:
+                self.message_user(request, f"{template.name}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"Published {form.name} ({form.total_questions} questions).",
+                messages.SUCCESS,
+            )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -229,6 +258,31 @@ class ExamAnswerInline(ReadOnlyForExaminers, admin.TabularInline):
     readonly_fields = fields
 
 
+class ExamSittingInline(ReadOnlyForExaminers, admin.TabularInline):
+    """Each network address and browser the session was opened from (signals, not proof)."""
+
+    model = ExamSitting
+    extra = 0
+    can_delete = False
+    fields = ("first_seen_at", "ip_address", "user_agent")
+    readonly_fields = fields
+    verbose_name = "sitting (address and browser)"
+
+
+class ExamSessionEventInline(ReadOnlyForExaminers, admin.TabularInline):
+    """The focus, visibility and resume signals of the session, in the order received."""
+
+    model = ExamSessionEvent
+    extra = 0
+    can_delete = False
+    fields = ("recorded_at", "occurred_at", "kind", "source", "sitting")
+    readonly_fields = fields
+    verbose_name = "integrity signal"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExamSessionEvent]:
+        return super().get_queryset(request).select_related("sitting")
+
+
 @admin.register(ExamSession)
 class ExamSessionAdmin(ReadOnlyForExaminers, admin.ModelAdmin):
     list_display = (
@@ -244,7 +298,7 @@ class ExamSessionAdmin(ReadOnlyForExaminers, admin.ModelAdmin):
     list_filter = ("status", "auto_submitted", "template")
     search_fields = ("user__email", "template__name")
     list_select_related = ("user", "template")
-    inlines = (ExamAnswerInline,)
+    inlines = (ExamSittingInline, ExamSessionEventInline, ExamAnswerInline)
     readonly_fields = (
         "user",
         "template",

@@ -23,3 +23,8 @@ class ExamSubmitted(Conflict):
 class ExamNotSubmitted(Conflict):
     code = "exam_not_submitted"
     default_message = "The review is available once the exam has been submitted."
+
+
+class EventLimitReached(Conflict):
+    code = "event_limit_reached"
+    default_message = "This exam session has recorded as many integrity events as it keeps."

@@ -21,6 +21,10 @@ class ExamPaper(models.IntegerChoices):
 class TemplateKind(models.TextChoices):
     FIXED = "fixed", "Fixed list of questions"
     BLUEPRINT = "blueprint", "Blueprint (questions per category, drawn at start)"
+    # A mock that claims to be Paper 1 or Paper 2: single best answer questions only, drawn to
+    # the paper's blueprint (PaperSpec) scaled to the template's length, in the paper's time per
+    # question. Its own blueprint rows and duration are not used (services/drawing.py).
+    PAPER = "paper", "Paper standard (the paper's blueprint and time, single best answer only)"
 
 
 class ExamTemplate(models.Model):
@@ -278,3 +282,67 @@ class PassStandard(models.Model):
 
     def __str__(self) -> str:
         return f"Combined pass mark {self.combined_pass_mark_percent}%"
+
+
+class SessionEventKind(models.TextChoices):
+    FOCUS_LOST = "focus_lost", "Focus lost"
+    FOCUS_REGAINED = "focus_regained", "Focus regained"
+    HIDDEN = "hidden", "Page hidden"
+    VISIBLE = "visible", "Page visible"
+    RESUMED = "resumed", "Resumed"
+
+
+class EventSource(models.TextChoices):
+    CLIENT = "client", "Reported by the candidate's browser"
+    SERVER = "server", "Noted by the server"
+
+
+MAX_EVENTS_PER_SESSION = 500
+"""Integrity events kept per session: beyond it the endpoint answers 409
+``event_limit_reached`` (a browser reporting more is broken or abusive, and a sitting of five
+hours with a focus change a minute stays well below it)."""
+
+
+class ExamSitting(models.Model):
+    """One network address and browser a session was opened or reported from: a second row for a
+    session means it was continued elsewhere. Signals for an examiner, never proof."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="sittings")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    first_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("first_seen_at", "id")
+        constraints = [
+            # A null address (unparseable) is one value, not a new sitting per request.
+            models.UniqueConstraint(
+                fields=("session", "ip_address", "user_agent"),
+                name="exam_sitting_once",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.ip_address or '?'} {self.user_agent[:40]}"
+
+
+class ExamSessionEvent(models.Model):
+    """A focus, visibility or resume signal of a session while it was open. ``occurred_at`` is
+    the browser's clock (as reported), ``recorded_at`` the server's."""
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="events")
+    sitting = models.ForeignKey(
+        ExamSitting, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(max_length=16, choices=SessionEventKind.choices)
+    source = models.CharField(max_length=8, choices=EventSource.choices, default=EventSource.CLIENT)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("recorded_at", "id")
+        indexes = [models.Index(fields=("session", "recorded_at"), name="exam_event_session")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.kind} at {self.recorded_at:%H:%M:%S}"

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.serializers import InputSerializer
+from apps.exams.models import SessionEventKind
 from apps.exams.selectors import SavedAnswer
 from apps.exams.services import AnswerInput
 from apps.questions.api.serializers import MediaSerializer, OptionPublicSerializer
@@ -23,6 +24,16 @@ MAX_ANSWERS_PER_BATCH = 500
 
 class StartExamSessionSerializer(InputSerializer):
     template_id = serializers.IntegerField(min_value=1)
+
+
+class ExamSessionEventInputSerializer(InputSerializer):
+    """One integrity signal the candidate's browser reports (a signal, not proof)."""
+
+    kind = serializers.ChoiceField(
+        choices=[choice for choice, _ in SessionEventKind.choices],
+        help_text="focus_lost, focus_regained, hidden, visible or resumed.",
+    )
+    at = serializers.DateTimeField(help_text="When it happened, by the browser's clock.")
 
 
 class ExamAttemptInputSerializer(InputSerializer):

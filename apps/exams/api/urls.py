@@ -23,6 +23,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="session-submit",
     ),
     path(
+        "exams/sessions/<int:session_id>/events",
+        views.ExamSessionEventView.as_view(),
+        name="session-events",
+    ),
+    path(
         "exams/sessions/<int:session_id>/review",
         views.ExamReviewView.as_view(),
         name="session-review",

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.core.api.client import client_ip, user_agent
 from apps.core.api.schema import error_responses
 from apps.core.pagination import PageNumberPagination
 from apps.exams.api.serializers import (
@@ -25,6 +26,7 @@ from apps.exams.api.serializers import (
     ExamResultSerializer,
     ExamReviewSerializer,
     ExamSavedAnswerSerializer,
+    ExamSessionEventInputSerializer,
     ExamSessionSerializer,
     ExamTemplateSerializer,
     StartExamSessionSerializer,
@@ -33,6 +35,7 @@ from apps.exams.api.serializers import (
     saved_answers_body,
 )
 from apps.exams.exceptions import ExamNotSubmitted
+from apps.exams.models import MAX_EVENTS_PER_SESSION, SessionEventKind
 from apps.exams.selectors import (
     active_exam_templates,
     exam_history,
@@ -42,6 +45,9 @@ from apps.exams.selectors import (
     exam_session_for,
 )
 from apps.exams.services import (
+    ClientInfo,
+    note_sitting,
+    record_session_event,
     save_exam_answers,
     start_exam_session,
     submit_exam_session,
@@ -55,6 +61,11 @@ TAGS = ["exams"]
 def _user(request: Request) -> User:
     """The caller (every exam view requires authentication: the default permission)."""
     return cast(User, request.user)
+
+
+def _client(request: Request) -> ClientInfo:
+    """The caller's address and browser, noted as a sitting of the session."""
+    return ClientInfo(ip_address=client_ip(request), user_agent=user_agent(request))
 
 
 class ExamTemplateListView(APIView):
@@ -113,7 +124,9 @@ class ExamSessionListCreateView(APIView):
         form = StartExamSessionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         started = start_exam_session(
-            user=_user(request), template_id=form.validated_data["template_id"]
+            user=_user(request),
+            template_id=form.validated_data["template_id"],
+            client=_client(request),
         )
         return Response(
             ExamSessionSerializer(exam_paper(session=started.session, new=started.created)).data,
@@ -126,13 +139,16 @@ class ExamSessionDetailView(APIView):
         tags=TAGS,
         summary="One of the caller's sessions: the paper, saved answers and the clock",
         description="Never carries the answer key. A session past its deadline is submitted "
-        "with what was saved before it is returned.",
+        "with what was saved before it is returned. An open session notes the caller's address "
+        "and browser as a sitting; the first request from a new pair records a `resumed` "
+        "event (for examiners; never shown to the candidate).",
         responses={200: ExamSessionSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, session_id: int) -> Response:
         session = submit_if_past_deadline(
             session=exam_session_for(user=_user(request), session_id=session_id)
         )
+        note_sitting(session=session, client=_client(request))
         return Response(ExamSessionSerializer(exam_paper(session=session)).data)
 
 
@@ -223,3 +239,38 @@ class ExamReviewView(APIView):
         if session.is_open:
             raise ExamNotSubmitted()
         return Response(ExamReviewSerializer(exam_review(session=session)).data)
+
+
+class ExamSessionEventView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Report an integrity signal of an open session",
+        description="Records a focus, visibility or resume signal with the caller's address and "
+        "browser (signals for examiners, not proof; they never change a score). 204 when "
+        "recorded. 409 `exam_submitted` after submission, `exam_expired` after the deadline, "
+        f"`event_limit_reached` once the session holds {MAX_EVENTS_PER_SESSION} events; 404 "
+        "for a session that is not the caller's.",
+        request=ExamSessionEventInputSerializer,
+        responses={
+            204: OpenApiResponse(description="Recorded."),
+            **error_responses(400, 401, 404, 409),
+        },
+        examples=[
+            OpenApiExample(
+                "Focus lost",
+                value={"kind": "focus_lost", "at": "2026-12-04T18:02:11Z"},
+                request_only=True,
+            ),
+        ],
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        form = ExamSessionEventInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        record_session_event(
+            user=_user(request),
+            session_id=session_id,
+            kind=SessionEventKind(form.validated_data["kind"]),
+            occurred_at=form.validated_data["at"],
+            client=_client(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -112,7 +112,8 @@ def exam_paper(*, session: ExamSession, new: bool = False) -> dict[str, Any]:
         "expires_at": session.expires_at,
         "server_now": timezone.now(),
         "submitted_at": session.submitted_at,
-        "duration_minutes": session.template.duration_minutes,
+        # The session's own time (a paper template's is its paper's time for its length).
+        "duration_minutes": round((session.expires_at - session.started_at).total_seconds() / 60),
         "total_questions": len(questions),
         "answered": sum(1 for a in answers.values() if a.selected_option_ids),
         "flagged": sum(1 for a in answers.values() if a.flagged),

@@ -127,3 +127,38 @@ def part_a_standard() -> PartAStandard:
         standard.combined_pass_mark_percent if standard else DEFAULT_COMBINED_PASS_MARK_PERCENT
     )
     return PartAStandard(papers=tuple(papers), combined_pass_mark_percent=combined)
+
+
+def scaled_blueprint(paper: PaperStandard, total: int) -> dict[int, int]:
+    """``paper``'s blueprint scaled to ``total`` questions, keeping its proportions: each
+    category gets the whole part of its share and the questions left go to the largest
+    remainders (ties: the larger category, then the blueprint's order). Categories whose share
+    rounds to nothing are left out; the counts add up to ``total`` (0 for an empty blueprint)."""
+    whole = paper.blueprint_total
+    if not whole or total < 1:
+        return {}
+    order = list(paper.blueprint)
+    counts = {cid: n * total // whole for cid, n in paper.blueprint.items()}
+    left = total - sum(counts.values())
+    # The remainder of n * total / whole, in units of 1 / whole: exact, no floating point.
+    ranked = sorted(
+        order,
+        key=lambda cid: (
+            -(paper.blueprint[cid] * total % whole),
+            -paper.blueprint[cid],
+            order.index(cid),
+        ),
+    )
+    for cid in ranked[:left]:
+        counts[cid] += 1
+    return {cid: n for cid, n in counts.items() if n}
+
+
+def scaled_minutes(paper: PaperStandard, total: int) -> int:
+    """The paper's time for ``total`` of its questions (its time per question, halves rounded
+    up; at least a minute)."""
+    if paper.question_count < 1:
+        return max(1, total)
+    return max(
+        1, (2 * paper.duration_minutes * total + paper.question_count) // (2 * paper.question_count)
+    )

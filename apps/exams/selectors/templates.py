@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.core.exceptions import NotFound
 from apps.exams.models import BlueprintItem, ExamTemplate, ExamTemplateQuestion, TemplateKind
+from apps.exams.selectors.drawing import DrawPlan, draw_plan
+from apps.exams.selectors.standards import part_a_standard
 from apps.exams.statements import FIXED_QUESTION_IDS, STARTABLE_TEMPLATE, instance
+from apps.questions.models import QuestionType
 from apps.questions.selectors import published_questions
 
 
@@ -30,40 +33,62 @@ def _templates_with_plan() -> QuerySet[ExamTemplate]:
     )
 
 
-def template_availability(templates: Iterable[ExamTemplate]) -> dict[int, Availability]:
-    """Whether the bank can fill each template now, in two queries however many templates.
+def template_availability(
+    templates: Iterable[ExamTemplate], *, plans: dict[int, DrawPlan] | None = None
+) -> dict[int, Availability]:
+    """Whether the bank can fill each template now, in two queries however many templates (and
+    the exam standard's four when a paper template is among them).
 
     The templates must come with ``blueprint_items`` (with category) and ``fixed_questions``
     prefetched, as :func:`active_exam_templates` and :func:`active_exam_template` return them.
+    ``plans``: their :func:`template_plans`, when the caller has them.
     """
     templates = list(templates)
-    category_ids = {
-        item.category_id
-        for t in templates
-        if t.kind == TemplateKind.BLUEPRINT
-        for item in t.blueprint_items.all()
-    }
+    if plans is None:
+        plans = template_plans(templates)
+    category_ids = {cid for plan in plans.values() for cid in plan.counts}
     fixed_ids = {
         row.question_id
         for t in templates
         if t.kind == TemplateKind.FIXED
         for row in t.fixed_questions.all()
     }
-    bank: dict[int, int] = {}
+    bank: dict[int, tuple[int, int]] = {}
     if category_ids:
-        bank = dict(
-            published_questions()
+        bank = {
+            category_id: (n, single)
+            for category_id, n, single in published_questions()
             .filter(category_id__in=category_ids)
             .values_list("category_id")
-            .annotate(n=Count("id"))
-            .values_list("category_id", "n")
-        )
+            .annotate(n=Count("id"), single=Count("id", filter=Q(type=QuestionType.SINGLE)))
+            .values_list("category_id", "n", "single")
+        }
     published_fixed: set[int] = set()
     if fixed_ids:
         published_fixed = set(
             published_questions().filter(id__in=fixed_ids).values_list("id", flat=True)
         )
-    return {t.id: _availability(t, bank, published_fixed) for t in templates}
+    return {t.id: _availability(t, plans.get(t.id), bank, published_fixed) for t in templates}
+
+
+def template_plans(templates: Iterable[ExamTemplate]) -> dict[int, DrawPlan]:
+    """The plan of each drawn (blueprint or paper) template, reading the exam standard once if
+    any is a paper template. Blueprint templates need ``blueprint_items`` prefetched."""
+    templates = list(templates)
+    standard = part_a_standard() if any(t.kind == TemplateKind.PAPER for t in templates) else None
+    return {
+        t.id: draw_plan(t, standard=standard) for t in templates if t.kind != TemplateKind.FIXED
+    }
+
+
+def plan_mismatch(template: ExamTemplate, plan: DrawPlan) -> str:
+    """Why a drawn template's plan cannot be used as it stands."""
+    if template.kind == TemplateKind.PAPER:
+        return f"Paper {template.paper} has no blueprint to draw from."
+    return (
+        f"The blueprint adds up to {plan.total} questions but the template declares "
+        f"{template.total_questions}."
+    )
 
 
 def fixed_template_availability(
@@ -83,34 +108,39 @@ def fixed_template_availability(
 
 
 def _availability(
-    template: ExamTemplate, bank: dict[int, int], published_fixed: set[int]
+    template: ExamTemplate,
+    plan: DrawPlan | None,
+    bank: dict[int, tuple[int, int]],
+    published_fixed: set[int],
 ) -> Availability:
-    if template.kind == TemplateKind.FIXED:
+    if template.kind == TemplateKind.FIXED or plan is None:
         listed = [row.question_id for row in template.fixed_questions.all()]
         return fixed_template_availability(template, listed, published_fixed)
-    items = list(template.blueprint_items.all())
-    planned = sum(item.count for item in items)
-    if planned != template.total_questions:
-        return Availability(
-            False,
-            f"The blueprint adds up to {planned} questions but the template declares "
-            f"{template.total_questions}.",
-        )
-    for item in items:
-        have = bank.get(item.category_id, 0)
-        if have < item.count:
+    if plan.total != template.total_questions or not plan.counts:
+        return Availability(False, plan_mismatch(template, plan))
+    kind = "single best answer questions" if plan.single_best_answer_only else "questions"
+    for category_id, count in plan.counts.items():
+        every, single = bank.get(category_id, (0, 0))
+        have = single if plan.single_best_answer_only else every
+        if have < count:
             return Availability(
                 False,
-                f"The question bank has {have} of the {item.count} questions needed from "
-                f"{item.category.name}.",
+                f"The question bank has {have} of the {count} {kind} needed from "
+                f"{plan.category_names.get(category_id, category_id)}.",
             )
     return Availability(True)
 
 
 def active_exam_templates() -> list[tuple[ExamTemplate, Availability]]:
-    """Active templates with their availability, in a fixed number of queries."""
+    """Active templates with their availability, in a fixed number of queries. A paper
+    template carries its paper's time for its length in ``duration_minutes`` (what a session of
+    it gets; the stored value is not used and these instances are never saved)."""
     templates = list(_templates_with_plan().filter(is_active=True).order_by("paper", "name", "id"))
-    availability = template_availability(templates)
+    plans = template_plans(templates)
+    availability = template_availability(templates, plans=plans)
+    for template in templates:
+        if template.kind == TemplateKind.PAPER:
+            template.duration_minutes = plans[template.id].duration_minutes
     return [(t, availability[t.id]) for t in templates]
 
 

@@ -10,6 +10,8 @@ is written exactly once or not at all.
 """
 
 from apps.exams.services.answering import AnswerInput, save_exam_answers
+from apps.exams.services.forms import publish_fixed_form
+from apps.exams.services.integrity import ClientInfo, note_sitting, record_session_event
 from apps.exams.services.scoring import (
     SubmitTrigger,
     percent,
@@ -21,10 +23,14 @@ from apps.exams.services.starting import StartedSession, draw_exam_paper, start_
 
 __all__ = [
     "AnswerInput",
+    "ClientInfo",
     "StartedSession",
     "SubmitTrigger",
     "draw_exam_paper",
+    "note_sitting",
     "percent",
+    "publish_fixed_form",
+    "record_session_event",
     "save_exam_answers",
     "start_exam_session",
     "submit_exam_session",

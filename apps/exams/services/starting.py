@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.services import record_event
+from apps.exams.answered import last_answered
 from apps.exams.exceptions import TemplateUnfillable
 from apps.exams.models import (
     BlueprintItem,
@@ -25,15 +26,14 @@ from apps.exams.selectors import (
     is_past_deadline,
     open_exam_session,
     startable_exam_template,
-    template_availability,
 )
+from apps.exams.selectors.drawing import DrawPlan, draw_candidates, draw_plan, mock_history
+from apps.exams.selectors.templates import plan_mismatch
+from apps.exams.services.drawing import draw_questions
+from apps.exams.services.integrity import ClientInfo, add_first_sitting, note_sitting
 from apps.exams.services.scoring import submit_exam_session
-from apps.questions.selectors import (
-    drawable_question_ids,
-    option_ids_by_question,
-    published_option_ids,
-    question_categories,
-)
+from apps.questions.difficulty import difficulty_of
+from apps.questions.selectors import option_ids_by_question, published_option_ids
 
 
 @dataclass(frozen=True)
@@ -42,19 +42,25 @@ class StartedSession:
     created: bool
 
 
-def start_exam_session(*, user: User, template_id: int) -> StartedSession:
+def start_exam_session(
+    *, user: User, template_id: int, client: ClientInfo | None = None
+) -> StartedSession:
     """Starts a session of an active template, or returns the caller's open one.
 
-    Questions are drawn (blueprint) and their order and each question's option order are
-    randomised with a stored seed; ``expires_at`` is the server's now plus the duration. An open
-    session whose deadline has passed is scored first and a fresh one started. Raises
-    ``NotFound`` for unknown or inactive templates and ``TemplateUnfillable`` (409) when the
-    bank cannot supply the questions.
+    Questions are drawn (blueprint and paper templates: :mod:`apps.exams.services.drawing`,
+    from the candidate's history) and their order and each question's option order are
+    randomised with a stored seed; ``expires_at`` is the server's now plus the duration (a paper
+    template's is its paper's time per question). An open session whose deadline has passed is
+    scored first and a fresh one started. ``client`` (the caller's address and browser) is
+    noted as a sitting of the session. Raises ``NotFound`` for unknown or inactive templates and
+    ``TemplateUnfillable`` (409) when the bank cannot supply the questions.
     """
     template = startable_exam_template(template_id=template_id)
     existing = open_exam_session(user=user, template=template)
     if existing is not None:
         if not is_past_deadline(existing):
+            if client is not None:
+                note_sitting(session=existing, client=client)
             return StartedSession(existing, created=False)
         submit_exam_session(session_id=existing.id, trigger="deadline")
 
@@ -70,14 +76,19 @@ def start_exam_session(*, user: User, template_id: int) -> StartedSession:
                 f"{template.name} cannot be started: {availability.unavailable_reason}"
             )
         question_ids, option_order = _draw_fixed(template, listed, options, seed)
+        minutes = template.duration_minutes
     else:
-        _prefetch_blueprint(template)
-        availability = template_availability([template])[template.id]
-        if not availability.available:
+        if template.kind == TemplateKind.BLUEPRINT:
+            _prefetch_blueprint(template)
+        plan = draw_plan(template)
+        if plan.total != template.total_questions or not plan.counts:
             raise TemplateUnfillable(
-                f"{template.name} cannot be started: {availability.unavailable_reason}"
+                f"{template.name} cannot be started: {plan_mismatch(template, plan)}"
             )
-        question_ids, option_order = draw_exam_paper(template=template, seed=seed)
+        question_ids, option_order = draw_exam_paper(
+            template=template, seed=seed, user=user, plan=plan
+        )
+        minutes = plan.duration_minutes
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -88,8 +99,10 @@ def start_exam_session(*, user: User, template_id: int) -> StartedSession:
                 option_order=option_order,
                 seed=seed,
                 started_at=now,
-                expires_at=now + timedelta(minutes=template.duration_minutes),
+                expires_at=now + timedelta(minutes=minutes),
             )
+            if client is not None:
+                add_first_sitting(session=session, client=client)
             record_event(
                 kind="session",
                 action="exam.start",
@@ -112,41 +125,57 @@ def start_exam_session(*, user: User, template_id: int) -> StartedSession:
 
 
 def _prefetch_blueprint(template: ExamTemplate) -> None:
-    """What :func:`template_availability` reads of a blueprint template (it reads the fixed
-    list of fixed templates only)."""
+    """What :func:`draw_plan` reads of a blueprint template."""
     prefetch_related_objects(
         [template],
         Prefetch("blueprint_items", queryset=BlueprintItem.objects.select_related("category")),
     )
 
 
-def draw_exam_paper(*, template: ExamTemplate, seed: int) -> tuple[list[int], dict[str, list[int]]]:
+def draw_exam_paper(
+    *,
+    template: ExamTemplate,
+    seed: int,
+    user: User | None = None,
+    plan: DrawPlan | None = None,
+) -> tuple[list[int], dict[str, list[int]]]:
     """The session's question ids (in the order shown) and each question's option order.
 
-    Deterministic for a given bank, template and seed. Raises ``TemplateUnfillable`` if the bank
-    cannot supply the plan (for instance a question was unpublished a moment ago).
+    A blueprint or paper template is drawn by :func:`~apps.exams.services.drawing.draw_questions`
+    against ``user``'s history (what earlier mocks showed, what was answered); without a user
+    there is no history (a fixed form is drawn so). Deterministic for a given bank, history,
+    template and seed. ``plan`` is the template's :func:`draw_plan` when the caller has it.
+    Raises ``TemplateUnfillable`` if the bank cannot supply the plan (for instance a question
+    was unpublished a moment ago).
+
+    Reads: the candidates (one), difficulty estimates (the port), and with a user their mock
+    history and answered questions (one each), whatever the size of the bank.
     """
     if template.kind == TemplateKind.FIXED:
         listed = fixed_question_ids(template_id=template.id)
         return _draw_fixed(template, listed, published_option_ids(question_ids=listed), seed)
 
-    rng = random.Random(seed)  # nosec B311 # reproducible paper, not a secret
-    items = sorted(template.blueprint_items.all(), key=lambda item: item.category_id)
-    pool = drawable_question_ids(category_ids=[item.category_id for item in items])
-    category_of = question_categories(question_ids=pool)
-    by_category: dict[int, list[int]] = {}
-    for qid in pool:
-        by_category.setdefault(category_of[qid], []).append(qid)
-    question_ids: list[int] = []
-    for item in items:
-        candidates = by_category.get(item.category_id, [])
-        if len(candidates) < item.count or item.count < 1:
-            raise TemplateUnfillable(
-                f"The question bank has too few questions for {template.name}."
-            )
-        question_ids.extend(rng.sample(candidates, item.count))
-    if not question_ids:
+    if plan is None:
+        plan = draw_plan(template)
+    if not plan.counts:
         raise TemplateUnfillable(f"{template.name} has no blueprint.")
+    rng = random.Random(seed)  # nosec B311 # reproducible paper, not a secret
+    candidates = draw_candidates(
+        category_ids=list(plan.counts), single_best_answer_only=plan.single_best_answer_only
+    )
+    shown = mock_history(user_id=user.pk) if user is not None else {}
+    answered = (
+        last_answered(user_id=user.pk, category_ids=list(plan.counts)) if user is not None else {}
+    )
+    question_ids = draw_questions(
+        plan=plan,
+        candidates=candidates,
+        rng=rng,
+        shown=shown,
+        answered=answered,
+        calibrated=difficulty_of([c.id for c in candidates]),
+        template_name=template.name,
+    )
     rng.shuffle(question_ids)
     # Only the option ids are needed here (not the display objects: 180 questions with their
     # options and media cost tens of milliseconds to load).
