@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("apps.exams.api.urls")),
     path("", include("apps.analytics.api.urls")),
     path("", include("apps.readiness.api.urls")),
+    path("", include("apps.study.api.urls")),
     path("", include("apps.recommendations.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.dashboard.api.urls")),
