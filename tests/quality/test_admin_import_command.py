@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from apps.audit.models import AuditEvent
 from apps.questions.models import AnswerOption, ImportJob, Question, QuestionVersion
 from tests.taxonomy.factories import CategoryFactory, SubcategoryFactory
+from tests.terminal import Terminal
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,10 @@ def syllabus(db: Any) -> None:
         SubcategoryFactory(category=CategoryFactory(slug=cat, name=cat.title()), slug=sub)
 
 
-def run(*args: Any) -> tuple[str, str]:
-    out, err = StringIO(), StringIO()
+def run(*args: Any, terminal: bool = False) -> tuple[str, str]:
+    """The command's output and error streams; ``terminal``: both are a terminal, where the
+    progress bar is drawn."""
+    out, err = (Terminal(), Terminal()) if terminal else (StringIO(), StringIO())
     call_command("import_questions", *[str(a) for a in args], stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
@@ -46,7 +49,7 @@ def counts() -> tuple[int, ...]:
 def test_the_sample_csv_imports_with_a_progress_bar_and_reimports_as_duplicates(
     editor: Any,
 ) -> None:
-    out, err = run(SAMPLES / "questions-import.csv", "--as", editor.email)
+    out, err = run(SAMPLES / "questions-import.csv", "--as", editor.email, terminal=True)
     assert "3 created, 0 duplicate(s), 0 invalid, of 3 row(s)." in out
     assert "importing" in err
     assert "3/3" in err  # tqdm's bar reached the end
@@ -56,18 +59,26 @@ def test_the_sample_csv_imports_with_a_progress_bar_and_reimports_as_duplicates(
     assert (job.status, job.dry_run, job.created_count) == ("succeeded", False, 3)
     assert AuditEvent.objects.filter(action="question.import", actor=editor).count() == 1
 
-    again, _ = run(SAMPLES / "questions-import.csv", "--no-progress")
+    again, err = run(SAMPLES / "questions-import.csv", "--no-progress", terminal=True)
     assert "0 created, 3 duplicate(s)" in again
+    assert err == ""
     assert "row 2: duplicate: stem: already in the bank" in again
     assert Question.objects.count() == 3
 
 
 def test_a_dry_run_reports_and_changes_nothing() -> None:
     before = counts()
-    out, err = run(SAMPLES / "questions-import.json", "--dry-run")
+    out, err = run(SAMPLES / "questions-import.json", "--dry-run", terminal=True)
     assert "Dry run, nothing written: 2 valid, 0 duplicate(s), 0 invalid, of 2 row(s)." in out
     assert "validating" in err
     assert counts() == before
+
+
+def test_no_progress_bar_when_the_output_is_not_a_terminal(editor: Any) -> None:
+    out, err = run(SAMPLES / "questions-import.csv", "--as", editor.email)  # e.g. a pipe
+
+    assert "3 created" in out
+    assert err == ""
 
 
 def test_the_json_sample_imports_published_by_default_status(editor: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -53,7 +54,10 @@ def learner_ids() -> list[int]:
 
 
 def recompute_aggregates(
-    *, user_id: int | None = None, user_ids: list[int] | None = None
+    *,
+    user_id: int | None = None,
+    user_ids: list[int] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> RecomputeReport:
     """Rebuilds ``DailyActivity`` and ``CategoryProgress`` from the raw record, for one user,
     a list of users, or (neither given) everyone.
@@ -61,7 +65,8 @@ def recompute_aggregates(
     The result equals what the incremental path (``record_answers``, ``record_heartbeat``)
     produced; rows that already hold the right values are not touched, so running it twice
     changes nothing. Each learner is rebuilt in its own transaction under the learner lock, so
-    answers recorded meanwhile are neither lost nor counted twice.
+    answers recorded meanwhile are neither lost nor counted twice. ``progress(1)`` is called
+    after each learner (a progress bar's ``update``).
     """
     if user_id is not None:
         ids = [user_id]
@@ -77,6 +82,8 @@ def recompute_aggregates(
             if one.changed:
                 transaction.on_commit(partial(invalidate_user_caches, user_ids=[uid]))
         report.add(one)
+        if progress is not None:
+            progress(1)
     return report
 
 

@@ -27,11 +27,18 @@ The package, by responsibility: ``db`` (table names from the models, client-side
 the report) and ``wipe``.
 """
 
-from apps.bench.dataset.build import bench_counts, build_dataset, table_report, verify_aggregates
+from apps.bench.dataset.build import (
+    BUILD_STEPS,
+    bench_counts,
+    build_dataset,
+    table_report,
+    verify_aggregates,
+)
 from apps.bench.dataset.tiers import TIERS, BenchDataError, BuildReport, Tier
 from apps.bench.dataset.wipe import bench_users, dataset_exists, wipe_dataset
 
 __all__ = [
+    "BUILD_STEPS",
     "TIERS",
     "BenchDataError",
     "BuildReport",

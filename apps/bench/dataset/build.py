@@ -48,15 +48,29 @@ def verify_aggregates(*, user_ids: Sequence[int]) -> int:
     return report.learners
 
 
+# The build's steps in order, each one timed and reported (``BuildReport.timings``).
+BUILD_STEPS = (
+    "questions and options",
+    "users and profiles",
+    "practice sessions, attempts, answer facts",
+    "aggregates (SQL)",
+    "exam template",
+    "vacuum analyze",
+    "verify aggregates (analytics rebuild)",
+)
+
+
 def build_dataset(
     *,
     tier: Tier,
     seed: int,
     verify_sample: int | None,
     log: Callable[[str], None] = print,
+    step_done: Callable[[str], object] | None = None,
 ) -> BuildReport:
     """Builds the dataset in one transaction. ``verify_sample``: how many learners (besides
-    the probes) to check against the analytics rebuild; ``None`` checks every one."""
+    the probes) to check against the analytics rebuild; ``None`` checks every one.
+    ``step_done(name)`` is called after each of ``BUILD_STEPS`` (a progress bar's hook)."""
     if dataset_exists():
         raise BenchDataError("A bench dataset exists already: pass --wipe to replace it.")
     report = BuildReport(tier=tier.name, seed=seed)
@@ -66,6 +80,8 @@ def build_dataset(
         result = action()
         report.timings[name] = round(time.perf_counter() - started, 2)
         log(f"  {name}: {report.timings[name]:.2f} s")
+        if step_done is not None:
+            step_done(name)
         return result
 
     # One hash for every bench user (PBKDF2 is deliberately slow); a fixed salt keeps it

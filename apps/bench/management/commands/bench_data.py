@@ -1,4 +1,5 @@
-"""``manage.py bench_data --tier S|M --seed 42 [--wipe]``: the benchmark dataset.
+"""``manage.py bench_data --tier XS|S|M --seed 42 [--wipe] [--no-progress]``: the benchmark
+dataset.
 
 See ``apps.bench.dataset`` for what is generated and ``docs/benchmark.md`` for how the
 benchmark uses it. PostgreSQL only. Refuses to run over an existing bench dataset unless
@@ -16,12 +17,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.bench.constants import BENCH_PASSWORD
 from apps.bench.dataset import (
+    BUILD_STEPS,
     TIERS,
     BenchDataError,
     build_dataset,
     dataset_exists,
     table_report,
     wipe_dataset,
+)
+from apps.core.command_line import (
+    RawDescriptionHelpFormatter,
+    add_progress_argument,
+    progress_bar,
 )
 
 
@@ -34,15 +41,46 @@ def _size(num_bytes: int) -> str:
     return f"{value:.1f} GB"
 
 
+def tiers_help() -> str:
+    """The tiers as a table, from ``TIERS`` itself (so the help cannot drift from the sizes)."""
+    lines = [
+        "Build the benchmark dataset in PostgreSQL (docs/benchmark.md): a question bank, bench",
+        "learners with their practice history and learning record, aggregates verified against",
+        "the analytics rebuild, and probe learners with exactly as many answers as their name",
+        "says. Every bench user's password is printed at the end.",
+        "",
+        "tiers (--tier):",
+        f"  tier  {'questions':>9}  {'learners':>8}  {'answers':>10}  probe learners' answers",
+    ]
+    for tier in TIERS.values():
+        probes = ", ".join(f"{n:,}" for n in tier.probes)
+        lines.append(
+            f"  {tier.name:<4}  {tier.questions:>9,}  {tier.users + len(tier.probes):>8,}  "
+            f"{tier.total_answers:>10,}  {probes}"
+        )
+        lines.append(f"        {tier.use}")
+    lines += [
+        "",
+        "Learners include the probes, answers the probes' answers. The other learners share",
+        "the rest, each share rounded down, so a tier has a little fewer (M: 10,037,155).",
+    ]
+    return "\n".join(lines)
+
+
 class Command(BaseCommand):
-    help = (
-        "Build the benchmark dataset in PostgreSQL (tier S: 8k questions, 2k users, 200k "
-        "answers; tier M: 20k questions, 50k users, 10M answers) plus probe users with 100, "
-        "1k, 10k and 50k answers."
-    )
+    help = tiers_help()
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        kwargs.setdefault("formatter_class", RawDescriptionHelpFormatter)  # the table as is
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tier", choices=sorted(TIERS), default="S")
+        parser.add_argument(
+            "--tier",
+            choices=list(TIERS),
+            default="S",
+            help="dataset size (table above; default S)",
+        )
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument(
             "--wipe", action="store_true", help="delete a previous bench dataset first"
@@ -60,6 +98,7 @@ class Command(BaseCommand):
             help="learners (besides the probes) checked against the analytics rebuild "
             "(default 200; -1: every one)",
         )
+        add_progress_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         tier = TIERS[options["tier"]]
@@ -79,7 +118,17 @@ class Command(BaseCommand):
             if verify == -1:
                 verify = None  # every learner
             log(f"building tier {tier.name} with seed {seed}")
-            report = build_dataset(tier=tier, seed=seed, verify_sample=verify, log=log)
+            with progress_bar(
+                self, options, total=len(BUILD_STEPS), desc=f"tier {tier.name}", unit="step"
+            ) as bar:
+                report = build_dataset(
+                    tier=tier,
+                    seed=seed,
+                    verify_sample=verify,
+                    # Step timings are written above the bar, not through it.
+                    log=lambda line: bar.write(line, file=self.stdout._out),
+                    step_done=lambda _name: bar.update(1),
+                )
         except BenchDataError as exc:
             raise CommandError(str(exc)) from exc
 

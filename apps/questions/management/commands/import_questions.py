@@ -1,5 +1,6 @@
-"""``manage.py import_questions FILE [--dry-run] [--status draft|published] [--as EMAIL]``:
-the API's question import (docs/import-format.md), run from a shell with a progress bar.
+"""``manage.py import_questions FILE [--dry-run] [--status draft|published] [--as EMAIL]
+[--no-progress]``: the API's question import (docs/import-format.md), run from a shell with a
+progress bar (on a terminal).
 
 It is the same job: :func:`~apps.questions.services.imports.create_import_job` checks the file
 (size, type, columns, row limit) and stores it, :func:`~apps.questions.services.imports.
@@ -16,9 +17,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from tqdm import tqdm
 
 from apps.accounts.models import User
+from apps.core.command_line import add_progress_argument, progress_bar
 from apps.core.exceptions import DomainError
 from apps.questions.models import ImportJob, ImportStatus, QuestionStatus
 from apps.questions.services.imports import create_import_job, run_import_job
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             default=None,
             help="email of the editor recorded as the questions' creator (default: none)",
         )
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        add_progress_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -71,12 +72,12 @@ class Command(BaseCommand):
             except DomainError as exc:
                 details = "; ".join(m for ms in (exc.fields or {}).values() for m in ms)
                 raise CommandError(f"{exc.message} {details}".strip()) from exc
-            with tqdm(
+            with progress_bar(
+                self,
+                options,
                 total=job.total_rows,
                 desc="validating" if dry_run else "importing",
                 unit="row",
-                file=self.stderr._out,
-                disable=options["no_progress"],
             ) as bar:
                 job = run_import_job(job_id=job.pk, progress=bar.update)
             if dry_run:
