@@ -244,19 +244,13 @@ class PrivateStandby(PrivatePostgres):
                     conf.write(f"{name} = '{value}'\n")
 
     def set(self, **settings: str) -> None:
-        """Changes reloadable settings of the running standby (ALTER SYSTEM is refused on a
-        standby's read-only sessions in some versions: the file and a reload instead)."""
+        """Changes reloadable settings of the running standby: its configuration file, then a
+        reload."""
         with (self.data / "postgresql.auto.conf").open("a") as conf:
             for name, value in settings.items():
                 conf.write(f"{name} = '{value}'\n")
         with self.connect() as conn:
             conn.execute("SELECT pg_reload_conf()")
-
-    def replayed_lsn(self) -> str:
-        with self.connect() as conn:
-            row = conn.execute("SELECT pg_last_wal_replay_lsn()::text").fetchone()
-        assert row is not None
-        return str(row[0])
 
     def wait_for(self, lsn: str) -> None:
         """Until everything up to the primary's ``lsn`` has been replayed."""
@@ -272,7 +266,9 @@ class PrivateStandby(PrivatePostgres):
 
 
 def current_lsn(cluster: PrivatePostgres) -> str:
+    """Where the primary's WAL ends, including records not yet written out (the private
+    clusters commit asynchronously)."""
     with cluster.connect() as conn:
-        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
     assert row is not None
     return str(row[0])
