@@ -89,6 +89,11 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/staff/questions/<int:pk>/stats": EDITOR,
     "api/v1/staff/questions/<int:pk>/stats/refresh": EDITOR,
     "api/v1/staff/questions/<int:pk>/rekey": EDITOR,
+    "api/v1/billing/plans": AUTH,
+    "api/v1/billing/checkout": AUTH,
+    "api/v1/billing/portal": AUTH,
+    "api/v1/billing/subscription": AUTH,
+    "api/v1/billing/webhooks/stripe": PUBLIC,  # Stripe calls it; the signature authenticates
 }
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
