@@ -200,3 +200,24 @@ def test_examiners_see_sittings_and_signals_on_the_session_page(examiner, user, 
     # Read-only: no form fields for the signals.
     assert 'name="events-0-kind"' not in html
     assert 'name="sittings-0-ip_address"' not in html
+
+
+def test_the_candidates_export_holds_their_sittings_and_signals(user, other_user, template, frozen):
+    from apps.exams.selectors import personal_data
+
+    client = client_for(user)
+    session_id = started(client, template.id, **BROWSER)
+    report(client, session_id, {"kind": "hidden", "at": NOW.isoformat()})
+    started(client_for(other_user), template.id, REMOTE_ADDR="192.0.2.1")
+    (exported,) = personal_data(user_id=user.id)["exam_sessions"]
+    assert exported["sittings"] == [
+        {"ip_address": "203.0.113.7", "user_agent": "Firefox/140", "first_seen_at": NOW.isoformat()}
+    ]
+    assert exported["integrity_events"] == [
+        {
+            "kind": "hidden",
+            "source": "client",
+            "occurred_at": NOW.isoformat(),
+            "recorded_at": NOW.isoformat(),
+        }
+    ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db.models.functions import JSONObject
 
 from apps.accounts.models import User
-from apps.exams.models import ExamAnswer, ExamSession
+from apps.exams.models import ExamAnswer, ExamSession, ExamSessionEvent, ExamSitting
 from apps.exams.statements import LAST_SUBMITTED
 
 
@@ -42,7 +44,10 @@ def last_exam_summary(*, user_id: int) -> dict[str, Any] | None:
 
 
 def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
-    """Every exam session of the user with its saved answers, JSON-ready. Two queries.
+    """Every exam session of the user with its saved answers, the addresses and browsers it was
+    sat from and its integrity signals, JSON-ready. Two queries: the sittings and signals come
+    with each session as JSON arrays built by the database (their times as PostgreSQL writes
+    ISO 8601).
 
     An open session's answers carry ``is_correct`` null (they are scored only on submission), so
     the export never reveals the key of a paper still being sat."""
@@ -50,6 +55,31 @@ def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
         ExamSession.objects.filter(user_id=user_id)
         .select_related("template")
         .prefetch_related(Prefetch("answers", queryset=ExamAnswer.objects.order_by("id")))
+        .annotate(
+            sitting_rows=ArraySubquery(
+                ExamSitting.objects.filter(session=OuterRef("pk"))
+                .order_by("first_seen_at", "id")
+                .values(
+                    json=JSONObject(
+                        ip_address="ip_address",
+                        user_agent="user_agent",
+                        first_seen_at="first_seen_at",
+                    )
+                )
+            ),
+            event_rows=ArraySubquery(
+                ExamSessionEvent.objects.filter(session=OuterRef("pk"))
+                .order_by("recorded_at", "id")
+                .values(
+                    json=JSONObject(
+                        kind="kind",
+                        source="source",
+                        occurred_at="occurred_at",
+                        recorded_at="recorded_at",
+                    )
+                )
+            ),
+        )
         .order_by("started_at", "id")
     )
     return {
@@ -80,6 +110,8 @@ def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
                     }
                     for a in s.answers.all()
                 ],
+                "sittings": s.sitting_rows,
+                "integrity_events": s.event_rows,
             }
             for s in sessions
         ]
