@@ -35,6 +35,7 @@ from apps.core.observability.metrics import record_cache_lookup
 from apps.readiness.services.predictions import readiness_summary
 from apps.recommendations.selectors import suggested_topics
 from apps.resources import selectors as resource_selectors
+from apps.study.selectors import TodayBlock, today_block
 
 logger = logging.getLogger("apps.dashboard")
 
@@ -96,7 +97,9 @@ def dashboard_for(*, user: User, now: datetime | None = None) -> dict[str, Any]:
     return _document(user, now or timezone.now(), timezone_name_of(user))
 
 
-def _document(user: User, now: datetime, tz_name: str) -> dict[str, Any]:
+def _document(
+    user: User, now: datetime, tz_name: str, today_work: TodayBlock | None = None
+) -> dict[str, Any]:
     tz = zone(tz_name)
     today = today_in(tz, now)
     stats = learner_stats(user_id=user.pk)
@@ -132,23 +135,36 @@ def _document(user: User, now: datetime, tz_name: str) -> dict[str, Any]:
             for t in suggested_topics(user_id=user.pk, stats=stats, now=now)
         ],
         "featured_resources": featured_resources(),
+        # The day's reviews and new questions and the streak (apps/study), in the learner's day.
+        "today": (today_work or today_block(user=user, now=now)).as_json(),
         "readiness": readiness_summary(user=user),
     }
 
 
 def dashboard_json(*, user: User) -> bytes:
-    """The dashboard as JSON bytes, from the learner's cache entry when it is current."""
+    """The dashboard as JSON bytes, from the learner's cache entry when it is current.
+
+    An entry is current for the timezone it was computed in and until its ``today`` block would
+    change by the clock alone (the learner's next midnight, or the next card falling due,
+    whichever is first): answers delete it, the clock only outdates it."""
     tz_name = timezone_name_of(user)
+    now = timezone.now()
     found = read_user_cache(DASHBOARD, user.pk)
-    if isinstance(found.value, tuple) and len(found.value) == 2 and found.value[0] == tz_name:
+    if (
+        isinstance(found.value, tuple)
+        and len(found.value) == 3
+        and found.value[0] == tz_name
+        and now.timestamp() < found.value[1]
+    ):
         record_cache_lookup(cache_name=DASHBOARD, hit=True)
-        return bytes(found.value[1])
+        return bytes(found.value[2])
     record_cache_lookup(cache_name=DASHBOARD, hit=False)
-    body = JSONRenderer().render(_document(user, timezone.now(), tz_name))
+    today_work = today_block(user=user, now=now)
+    body = JSONRenderer().render(_document(user, now, tz_name, today_work))
     write_user_cache(
         DASHBOARD,
         user.pk,
-        (tz_name, body),
+        (tz_name, today_work.valid_until.timestamp(), body),
         generation=found.generation,
         timeout=settings.DASHBOARD_CACHE_SECONDS,
     )

@@ -330,6 +330,9 @@ SPECTACULAR_SETTINGS = {
         "QuestionStatusEnum": "apps.questions.models.QuestionStatus",
         "MediaKindEnum": "apps.questions.models.MediaKind",
         "ResourceKindEnum": "apps.resources.models.ResourceKind",
+        "EntitlementEnum": "apps.billing.models.Entitlement",
+        "PlanIntervalEnum": "apps.billing.models.PlanInterval",
+        "StripeEventOutcomeEnum": "apps.billing.models.EventOutcome",
     },
 }
 

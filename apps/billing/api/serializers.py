@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.billing.models import Entitlement, PlanInterval, SubscriptionStatus
+from apps.billing.models import Entitlement, EventOutcome, PlanInterval, SubscriptionStatus
 from apps.core.api.serializers import InputSerializer
 
 
@@ -46,5 +46,5 @@ class RedirectSerializer(serializers.Serializer):
 
 class WebhookResultSerializer(serializers.Serializer):
     event_id = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["applied", "stale", "ignored"])
+    outcome = serializers.ChoiceField(choices=EventOutcome.choices)
     duplicate = serializers.BooleanField(help_text="The event had been processed before.")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -131,7 +132,7 @@ class StripeWebhookView(APIView):
             "`checkout.session.completed`, `customer.subscription.created|updated|deleted|"
             "paused|resumed`; any other type is recorded as `ignored`." + DISABLED
         ),
-        request={"application/json": OpenApiResponse(description="A Stripe event.")},
+        request={"application/json": OpenApiTypes.OBJECT},
         responses={200: s.WebhookResultSerializer, **error_responses(400, 404)},
         auth=[],
     )

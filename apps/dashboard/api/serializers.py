@@ -63,6 +63,20 @@ class FeaturedResourceSerializer(serializers.Serializer):
     thumbnail_url = serializers.CharField(allow_blank=True)
 
 
+class DashboardTodaySerializer(serializers.Serializer):
+    reviews_due = serializers.IntegerField(
+        help_text="Due reviews the `today` practice mode would hand out now (within the daily "
+        "review limit); see GET /study/today."
+    )
+    new_remaining = serializers.IntegerField(
+        help_text="New questions today's limit still allows (and the bank still holds)."
+    )
+    streak_days = serializers.IntegerField(
+        help_text="Unbroken study days up to today (or yesterday, while today has none yet), "
+        "in the learner's timezone."
+    )
+
+
 class DashboardReadinessSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "insufficient_data"])
     pass_probability = serializers.FloatField(
@@ -78,4 +92,5 @@ class DashboardSerializer(serializers.Serializer):
     recent_activity = RecentActivitySerializer()
     suggested_topics = DashboardTopicSerializer(many=True)
     featured_resources = FeaturedResourceSerializer(many=True)
+    today = DashboardTodaySerializer()
     readiness = DashboardReadinessSerializer()
