@@ -84,6 +84,7 @@ def test_a_brand_new_learner_gets_zeros_nulls_and_not_started(
             for c in categories
         ],
         "featured_resources": [],
+        "today": {"reviews_due": 0, "new_remaining": 0, "streak_days": 0},
     }
 
 
@@ -348,8 +349,9 @@ def test_cost_does_not_grow_with_history(
     small, large = cost(user), cost(other_user)
     # The token's user and session; the learner's version; progress per category; the two
     # weeks' study time; the last practice (its category names come from the progress read);
-    # the last exam; the dismissals.
-    assert small == large == 7
+    # the last exam; the dismissals; today's block (apps/study: the open exams' questions, the
+    # cards, the bank, the day's answers and new cards, the streak).
+    assert small == large == 13
 
 
 def test_a_cached_dashboard_costs_only_authentication(
