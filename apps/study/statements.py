@@ -26,7 +26,7 @@ CURRENT_STREAK = (
     f"SELECT 1 FROM {sql.table(DailyActivity)} "
     "WHERE user_id = %(user_id)s AND date = %(yesterday)s::date AND answered > 0) "
     "UNION ALL "
-    "SELECT run.day - 1 FROM run WHERE run.day > %(yesterday)s::date - %(max_days)s "
+    "SELECT run.day - 1 FROM run WHERE run.day > %(yesterday)s::date - %(max_days)s::integer "
     f"AND EXISTS (SELECT 1 FROM {sql.table(DailyActivity)} "
     "WHERE user_id = %(user_id)s AND date = run.day - 1 AND answered > 0)"
     ") "
