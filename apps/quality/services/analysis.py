@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,9 +97,12 @@ def analyse_items(
     question_ids: Collection[int] | None = None,
     batch_size: int | None = None,
     thresholds: Thresholds | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> AnalysisReport:
     """Recomputes the statistics of these questions (every question with a fact or a stored
-    row when None) and returns what was written. Safe to run again at any time."""
+    row when None) and returns what was written. Safe to run again at any time.
+    ``progress(done, total)`` is called with the questions analysed so far, once before the
+    first batch and after each (``manage.py analyse_items`` draws its bar with it)."""
     size = max(1, batch_size or settings.QUALITY_ANALYSIS_BATCH)
     limits = thresholds or Thresholds.from_settings()
     if question_ids is None:
@@ -111,6 +114,8 @@ def analyse_items(
         totals = None  # read per batch, for the batch's learners only
     report = AnalysisReport()
     batches = (len(ids) + size - 1) // size
+    if progress is not None:
+        progress(0, len(ids))
     for number, start in enumerate(range(0, len(ids), size), start=1):
         batch = ids[start : start + size]
         written = _analyse_batch(batch, totals=totals, thresholds=limits)
@@ -130,6 +135,8 @@ def analyse_items(
             len(written),
             report.flagged,
         )
+        if progress is not None:
+            progress(report.questions, len(ids))
     return report
 
 
