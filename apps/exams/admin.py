@@ -80,7 +80,14 @@ class BlueprintFormSet(BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
         template = self.instance
-        if template.kind != TemplateKind.BLUEPRINT or any(self.errors):
+        if any(self.errors):
+            return
+        if template.kind == TemplateKind.PAPER and _live_forms(self):
+            raise ValidationError(
+                "A paper template draws to its paper's blueprint (Paper specs); remove these "
+                "rows or make it a blueprint template."
+            )
+        if template.kind != TemplateKind.BLUEPRINT:
             return
         planned = sum(form.cleaned_data.get("count") or 0 for form in _live_forms(self))
         if planned != template.total_questions:

@@ -96,3 +96,22 @@ def test_sessions_are_read_only(examiner, user, template):
     assert 'name="_save"' not in page.content.decode()
     assert client.get(f"{SESSIONS}add/").status_code == 403
     assert client.post(f"{SESSIONS}{session.id}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_a_paper_template_takes_its_papers_time_and_no_blueprint_rows(examiner):
+    from apps.exams.models import TemplateKind
+    from tests.exams.test_drawing import set_paper_blueprint
+
+    (first,) = make_bank(categories=1, per_category=1)
+    set_paper_blueprint(1, {first: 180}, question_count=180, duration_minutes=240)
+    client = logged_in(examiner)
+    form = {**template_form([first.id], [5], 5), "kind": "paper"}
+    refused = client.post(f"{TEMPLATES}add/", form)
+    assert refused.status_code == 200
+    assert "draws to its paper&#x27;s blueprint" in refused.content.decode()
+    response = client.post(f"{TEMPLATES}add/", {**template_form([], [], 30), "kind": "paper"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    created = ExamTemplate.objects.get(name="Examiner's mock, Paper 1")
+    assert created.kind == TemplateKind.PAPER
+    # 240 minutes for 180 questions: 40 for 30 (not the 60 the form said).
+    assert created.duration_minutes == 40
