@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 from apps.core.observability.celery_logging import connect_celery_logging
 from apps.core.observability.celery_signals import connect_celery_signals
@@ -20,6 +21,50 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 connect_celery_signals(app)  # task outcome metrics; tracing in each worker process
 connect_celery_logging()  # worker and beat log JSON through LOGGING, with the task's id
+
+# --- Queues: every task is routed here, in one place (tests/deploy/test_task_routes.py) ------
+# Each group has its own workers (docker-compose.yml, deploy/kubernetes), so a slow job in one
+# never holds up another: auto-submit (every minute, seconds of work) is never queued behind a
+# broadcast fan-out (minutes) or the nightly rebuilds (tens of minutes at scale).
+QUEUES = ("default", "email", "fanout", "analytics", "exams")
+TASK_QUEUES: dict[str, str] = {
+    # exams: deadlines are promised to the second; nothing else runs on these workers
+    "exams.auto_submit_expired": "exams",
+    # email: one message each, bounded by the SMTP timeout; user-facing (verify, reset, unlock)
+    "accounts.send_verification_email": "email",
+    "accounts.send_password_reset_email": "email",
+    "accounts.send_unlock_email": "email",
+    "accounts.send_registration_attempt_email": "email",
+    "notifications.send_broadcast_email": "email",
+    "notifications.send_study_reminder_email": "email",
+    "notifications.send_weekly_summary_email": "email",
+    "notifications.send_templated_email": "email",
+    # fanout: one task touches every targeted learner (minutes for a national cohort)
+    "notifications.fan_out_broadcast": "fanout",
+    "notifications.send_study_reminders": "fanout",
+    "notifications.send_weekly_summaries": "fanout",
+    # analytics: nightly rebuilds and model fits over the whole learning record, and their chunks
+    "analytics.recompute_aggregates": "analytics",
+    "analytics.recompute_learners": "analytics",
+    "quality.analyse_items": "analytics",
+    "readiness.calibrate": "analytics",
+    "practice.fit_scheduler_parameters": "analytics",
+    "practice.fit_learners": "analytics",
+    "recommendations.compute_all": "analytics",
+    # default: short housekeeping and request follow-ups
+    "core.drain_outbox": "default",
+    "accounts.flush_expired_tokens": "default",
+    "billing.cancel_stripe_subscription": "default",
+    "questions.process_import_job": "default",
+    "quality.finish_rekey_run": "default",
+    "recommendations.purge_expired_dismissals": "default",
+    "notifications.prune_read_notifications": "default",
+}
+app.conf.task_default_queue = "default"
+app.conf.task_queues = tuple(Queue(name, Exchange(name), routing_key=name) for name in QUEUES)
+app.conf.task_routes = {task: {"queue": queue} for task, queue in TASK_QUEUES.items()}
+# Beat touches a heartbeat file each tick (at least every 30 s): its health check reads the age.
+app.conf.beat_scheduler = "apps.core.beat:HeartbeatScheduler"
 
 app.conf.beat_schedule = {
     "flush-expired-tokens": {
@@ -49,6 +94,11 @@ app.conf.beat_schedule = {
     "practice-fit-scheduler-parameters": {
         "task": "practice.fit_scheduler_parameters",
         "schedule": crontab(hour=4, minute=10),
+    },
+    # recommendations: every active learner's ranking, after readiness's calibration
+    "recommendations-compute": {
+        "task": "recommendations.compute_all",
+        "schedule": crontab(hour=4, minute=20),
     },
     # recommendations: forget dismissals whose hiding period is over
     "recommendations-purge-dismissals": {

@@ -109,6 +109,7 @@ def _document(
         1 for c in stats.categories if c.answered >= min_answered and c.score_percent >= min_score
     )
     this_week_sec, last_week_sec = weekly_study_seconds(user=user, now=now)
+    topics = suggested_topics(user_id=user.pk, stats=stats, now=now, user=user)
     this_week, last_week = hours(this_week_sec), hours(last_week_sec)
     return {
         "overall_progress": {"completed": completed, "total": len(stats.categories)},
@@ -131,8 +132,10 @@ def _document(
                 "category_slug": t["category_slug"],
                 "score_percent": t["score_percent"],
                 "reason": t["reason"],
+                "evidence": t["evidence"],
+                "computed_at": t["computed_at"],
             }
-            for t in suggested_topics(user_id=user.pk, stats=stats, now=now)
+            for t in topics
         ],
         "featured_resources": featured_resources(),
         # The day's reviews and new questions and the streak (apps/study), in the learner's day.

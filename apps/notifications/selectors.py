@@ -234,18 +234,20 @@ class Suggestion:
     category_slug: str
     reason: str
     text: str
+    expected_gain_marks: float | None = None
 
     @property
     def link(self) -> str:
         return f"/practice?category={self.category_slug}"
 
-    def as_context(self) -> dict[str, str]:
+    def as_context(self) -> dict[str, Any]:
         return {
             "category": self.category,
             "category_slug": self.category_slug,
             "reason": self.reason,
             "text": self.text,
             "link": self.link,
+            "expected_gain_marks": self.expected_gain_marks,
         }
 
 
@@ -258,18 +260,24 @@ _SUGGESTION_TEXT = {
 
 
 def suggestion_for(*, user_id: int, stats: LearnerStats | None = None) -> Suggestion | None:
-    """The learner's best suggested topic, as the dashboard shows it first (the rules live in
-    ``apps.recommendations.selectors``), phrased for a message; None if there is none."""
+    """The learner's best suggested topic, as the dashboard shows it first (ranked by expected
+    marks gained, ``apps.recommendations``), phrased for a message with its reason and, when
+    there is one, the gain; None if there is none."""
     topics = suggested_topics(user_id=user_id, stats=stats, limit=1)
     if not topics:
         return None
     topic = topics[0]
     template = _SUGGESTION_TEXT.get(topic["reason"], "Practise {category} next.")
+    text = template.format(category=topic["category"], score=topic["score_percent"])
+    gain = (topic.get("evidence") or {}).get("expected_gain_marks")
+    if gain:
+        text += f" An hour there is expected to gain {gain:.1f} marks on Part A."
     return Suggestion(
         category=topic["category"],
         category_slug=topic["category_slug"],
         reason=topic["reason"],
-        text=template.format(category=topic["category"], score=topic["score_percent"]),
+        text=text,
+        expected_gain_marks=gain,
     )
 
 

@@ -37,6 +37,8 @@ class CompiledModel:
     above_minimum: dict[int, np.ndarray]  # paper -> P(paper >= its minimum) per node
     passing: np.ndarray  # P(pass Part A) per node
     bank_by_category: dict[int, int]  # calibrated SBA questions per category
+    # category -> mean probability of a right answer on its calibrated questions, per node
+    category_curves: dict[int, np.ndarray]
 
     @property
     def ability_sd(self) -> float:
@@ -118,4 +120,7 @@ def build_model() -> CompiledModel | None:
         above_minimum=above_minimum,
         passing=passing,
         bank_by_category={c: len(b) for c, b in by_category.items()},
+        category_curves={
+            c: irt.category_curve(difficulties) for c, difficulties in by_category.items()
+        },
     )

@@ -206,6 +206,12 @@ class PaperCurve:
     variance: FloatArray  # per node
 
 
+def category_curve(difficulties: Sequence[float]) -> FloatArray:
+    """Per node: the mean probability of a right answer on these questions."""
+    b = np.asarray(difficulties, dtype=np.float64)
+    return np.asarray(expit(GRID[None, :] - b[:, None]).mean(axis=0))
+
+
 def paper_curve(
     blueprint: Mapping[int, int], difficulties: Mapping[int, Sequence[float]]
 ) -> PaperCurve:
@@ -215,8 +221,7 @@ def paper_curve(
     known: dict[int, FloatArray] = {}
     for category, items in difficulties.items():
         if len(items) and category in blueprint:
-            b = np.asarray(items, dtype=np.float64)
-            known[category] = expit(GRID[None, :] - b[:, None]).mean(axis=0)
+            known[category] = category_curve(items)
     if known:
         fallback = np.average(
             np.stack(list(known.values())),

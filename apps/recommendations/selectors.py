@@ -1,43 +1,37 @@
 """Suggested topics: which categories a learner should practise next, and why.
 
-Computed on read from the learner's per-category aggregates (``apps.analytics``) and their
-dismissals, so they change the moment an answer is recorded and as days pass ("Needs Review"),
-with nothing to refresh: two queries (the aggregates and the dismissals; the active
-categories come from a shared cache), whatever the history.
-
-Rules (thresholds in settings), best first:
-
-1. **Low Score**: answered >= ``RECOMMENDATION_LOW_SCORE_MIN_ANSWERED`` with a score below
-   ``RECOMMENDATION_LOW_SCORE_PERCENT``; lowest score first.
-2. **Needs Review**: started, not a low score, and not practised for more than
-   ``RECOMMENDATION_REVIEW_AFTER_DAYS`` days; longest unpractised first.
-3. **Not Started**: no answers yet; in syllabus order.
-4. **Keep Practising**: only to make up the minimum of three suggestions when the rules above
-   give fewer: the remaining started categories, lowest score first.
-
-Between 3 and 5 suggestions (fewer only if fewer active categories are left once dismissed
-ones are hidden). Only active categories are suggested; a dismissed category is hidden for
-``RECOMMENDATION_DISMISS_DAYS`` days.
+Every active category is ranked by the marks on Part A an hour of practice there is expected to
+gain, with a reason in words and the evidence (``apps/recommendations/ranking.py``). Rankings
+are stored per learner (:class:`~apps.recommendations.models.StoredTopics`): computed nightly for
+active learners, and on read when the stored one is older than the learner's latest answer by
+more than ``RECOMMENDATION_STALE_SECONDS`` (or missing). A read is then the stored row and the
+dismissals: two queries, whatever the history. Dismissed categories are hidden for
+``RECOMMENDATION_DISMISS_DAYS`` days; between 3 and 5 suggestions are served (fewer only when
+fewer active categories are left).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
-from apps.analytics.selectors import CategoryStat, LearnerStats, learner_stats
+from apps.accounts.models import User
+from apps.analytics.selectors import LearnerStats, learner_stats
 from apps.core import sql
-from apps.recommendations.models import TopicDismissal
+from apps.recommendations.models import StoredTopics, TopicDismissal
+from apps.recommendations.ranking import (
+    KEEP_PRACTISING,
+    LOW_SCORE,
+    NEEDS_REVIEW,
+    NOT_STARTED,
+    REASONS,
+)
+from apps.taxonomy.selectors import active_category_rows
 
-LOW_SCORE = "Low Score"
-NEEDS_REVIEW = "Needs Review"
-NOT_STARTED = "Not Started"
-KEEP_PRACTISING = "Keep Practising"
-REASONS = (LOW_SCORE, NEEDS_REVIEW, NOT_STARTED, KEEP_PRACTISING)
+__all__ = ["KEEP_PRACTISING", "LOW_SCORE", "NEEDS_REVIEW", "NOT_STARTED", "REASONS"]
 MIN_TOPICS = 3
 MAX_TOPICS = 5
 
@@ -66,62 +60,43 @@ def dismissed_category_ids(*, user_id: int, now: datetime | None = None) -> set[
     return {row["category_id"] for row in rows}
 
 
-def rank_topics(
-    *,
-    categories: Sequence[CategoryStat],
-    dismissed: Iterable[int] = (),
-    now: datetime | None = None,
-    limit: int = MAX_TOPICS,
-) -> list[dict[str, Any]]:
-    """The rules of this module over ``categories`` (active, in syllabus order). Pure."""
-    now = now or timezone.now()
-    hidden = set(dismissed)
-    pool = [c for c in categories if c.category_id not in hidden]
-    min_answered = settings.RECOMMENDATION_LOW_SCORE_MIN_ANSWERED
-    low_below = settings.RECOMMENDATION_LOW_SCORE_PERCENT
-    stale_before = now - timedelta(days=settings.RECOMMENDATION_REVIEW_AFTER_DAYS)
+def _latest_answer(stats: LearnerStats) -> datetime | None:
+    times = [c.last_practiced_at for c in stats.categories if c.last_practiced_at is not None]
+    return max(times) if times else None
 
-    position = {c.category_id: i for i, c in enumerate(pool)}
-    low = sorted(
-        (c for c in pool if c.answered >= min_answered and c.score_percent < low_below),
-        key=lambda c: (c.score_percent, position[c.category_id]),
-    )
-    low_ids = {c.category_id for c in low}
-    review = sorted(
-        (
-            c
-            for c in pool
-            if c.answered > 0
-            and c.category_id not in low_ids
-            and c.last_practiced_at is not None
-            and c.last_practiced_at < stale_before
-        ),
-        key=lambda c: (c.last_practiced_at, position[c.category_id]),
-    )
-    fresh = [c for c in pool if c.answered == 0]
-    ranked: list[tuple[CategoryStat, str]] = (
-        [(c, LOW_SCORE) for c in low]
-        + [(c, NEEDS_REVIEW) for c in review]
-        + [(c, NOT_STARTED) for c in fresh]
-    )
-    if len(ranked) < MIN_TOPICS:
-        chosen = {c.category_id for c, _ in ranked}
-        rest = sorted(
-            (c for c in pool if c.category_id not in chosen),
-            key=lambda c: (c.score_percent, position[c.category_id]),
-        )
-        ranked += [(c, KEEP_PRACTISING) for c in rest[: MIN_TOPICS - len(ranked)]]
-    return [
-        {
-            "category": c.name,
-            "category_slug": c.slug,
-            "score_percent": c.score_percent,
-            "reason": reason,
-            "answered": c.answered,
-            "last_practiced_at": c.last_practiced_at,
-        }
-        for c, reason in ranked[:limit]
-    ]
+
+STORED = sql.CompiledQuery(
+    lambda *, user_id: (
+        StoredTopics.objects.filter(user_id=user_id)
+        .order_by()
+        .values("computed_at", "basis_answered_at", "topics")
+    ),
+    user_id=-9_000_001,
+)
+"""The learner's stored ranking (one row at most)."""
+
+
+def ranked_topics(
+    *, user: User, stats: LearnerStats | None = None, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], datetime]:
+    """Every active category ranked, and when the ranking was computed. Reads the stored ranking;
+    recomputes and stores it (``services.store_topics``) when there is none, or when the
+    learner's latest answer is newer than it by more than ``RECOMMENDATION_STALE_SECONDS``."""
+    from apps.recommendations.services import store_topics
+
+    now = now or timezone.now()
+    if stats is None:
+        stats = learner_stats(user_id=user.pk)
+    rows = STORED.fetch(user_id=user.pk)
+    latest = _latest_answer(stats)
+    stale = timedelta(seconds=settings.RECOMMENDATION_STALE_SECONDS)
+    if rows:
+        row = rows[0]
+        fresh = latest is None or latest - row["computed_at"] <= stale
+        if fresh:
+            return list(sql.decode_json(row["topics"])), row["computed_at"]
+    stored = store_topics(user=user, stats=stats, now=now)
+    return stored.topics, stored.computed_at
 
 
 def suggested_topics(
@@ -130,21 +105,37 @@ def suggested_topics(
     stats: LearnerStats | None = None,
     now: datetime | None = None,
     limit: int = MAX_TOPICS,
+    user: User | None = None,
 ) -> list[dict[str, Any]]:
-    """The learner's suggestions, best first. Pass ``stats`` if already read (the dashboard)."""
-    if stats is None:
-        stats = learner_stats(user_id=user_id)
-    return rank_topics(
-        categories=stats.categories,
-        dismissed=dismissed_category_ids(user_id=user_id, now=now),
-        now=now,
-        limit=limit,
-    )
+    """The learner's suggestions, best first, each with ``evidence`` and ``computed_at``. Pass
+    ``stats`` if already read (the dashboard)."""
+    if user is None:
+        user = User.objects.select_related("profile").get(pk=user_id)
+    topics, computed_at = ranked_topics(user=user, stats=stats, now=now)
+    hidden = dismissed_category_ids(user_id=user_id, now=now)
+    slugs_hidden = _slugs_of(hidden, stats)
+    shown = [t for t in topics if t["category_slug"] not in slugs_hidden][:limit]
+    stamp = computed_at.isoformat() if isinstance(computed_at, datetime) else computed_at
+    return [{**t, "computed_at": stamp} for t in shown]
+
+
+def _slugs_of(category_ids: set[int], stats: LearnerStats | None) -> set[str]:
+    if not category_ids:
+        return set()
+    if stats is not None:
+        return {c.slug for c in stats.categories if c.category_id in category_ids}
+    return {slug for cid, slug, _name, _order in active_category_rows() if cid in category_ids}
 
 
 def personal_data(*, user_id: int) -> dict[str, Any]:
-    """The user's topic dismissals (the only rows recommendations stores), JSON-ready."""
+    """The user's topic dismissals and stored ranking, JSON-ready."""
+    stored = StoredTopics.objects.filter(user_id=user_id).first()
     return {
+        "stored_topics": (
+            {"computed_at": stored.computed_at.isoformat(), "topics": stored.topics}
+            if stored
+            else None
+        ),
         "topic_dismissals": [
             {
                 "category_id": d.category_id,
@@ -154,5 +145,5 @@ def personal_data(*, user_id: int) -> dict[str, Any]:
             for d in TopicDismissal.objects.filter(user_id=user_id)
             .select_related("category")
             .order_by("dismissed_at", "id")
-        ]
+        ],
     }

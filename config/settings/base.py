@@ -388,6 +388,16 @@ RECOMMENDATION_DISMISS_DAYS = env.int("RECOMMENDATION_DISMISS_DAYS", default=7)
 RECOMMENDATION_LOW_SCORE_MIN_ANSWERED = env.int("RECOMMENDATION_LOW_SCORE_MIN_ANSWERED", default=10)
 RECOMMENDATION_LOW_SCORE_PERCENT = env.int("RECOMMENDATION_LOW_SCORE_PERCENT", default=60)
 RECOMMENDATION_REVIEW_AFTER_DAYS = env.int("RECOMMENDATION_REVIEW_AFTER_DAYS", default=14)
+# Ranking by expected marks gained per hour (docs/recommendations.md): the model's assumptions.
+RECOMMENDATION_QUESTIONS_PER_HOUR = env.int("RECOMMENDATION_QUESTIONS_PER_HOUR", default=30)
+RECOMMENDATION_LEARNING_RATE = env.float("RECOMMENDATION_LEARNING_RATE", default=0.04)
+RECOMMENDATION_SCORE_CEILING = env.float("RECOMMENDATION_SCORE_CEILING", default=0.95)
+RECOMMENDATION_PRIOR_ANSWERS = env.int("RECOMMENDATION_PRIOR_ANSWERS", default=10)
+# Stored recommendations are recomputed on read once the learner's latest answer is this much
+# newer than them; the nightly job computes them for learners active in the last ACTIVE_DAYS.
+RECOMMENDATION_STALE_SECONDS = env.int("RECOMMENDATION_STALE_SECONDS", default=600)
+RECOMMENDATION_ACTIVE_DAYS = env.int("RECOMMENDATION_ACTIVE_DAYS", default=30)
+RECOMMENDATION_BATCH = env.int("RECOMMENDATION_BATCH", default=500)
 # Learning record: one answer counts at most this much study time (an idle tab is not study);
 # a reading heartbeat credits at most this many seconds per call, never more than wall time.
 ANALYTICS_ANSWER_TIME_CAP_SEC = env.int("ANALYTICS_ANSWER_TIME_CAP_SEC", default=600)

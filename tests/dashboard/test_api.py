@@ -69,23 +69,29 @@ def wrong(question_id: int) -> list[int]:
 def test_a_brand_new_learner_gets_zeros_nulls_and_not_started(
     user_client: APIClient, categories: list[Category]
 ) -> None:
-    assert get_dashboard(user_client) == {
+    body = get_dashboard(user_client)
+    topics = body.pop("suggested_topics")
+    assert body == {
         "overall_progress": {"completed": 0, "total": 4},
         "performance": {"avg_score_percent": 0, "correct": 0, "incorrect": 0},
         "study_time": {"hours_this_week": 0.0, "delta_vs_last_week": 0.0},
         "recent_activity": {"last_practice": None, "last_exam": None},
-        "suggested_topics": [
-            {
-                "category": c.name,
-                "category_slug": c.slug,
-                "score_percent": 0,
-                "reason": "Not Started",
-            }
-            for c in categories
-        ],
         "featured_resources": [],
         "today": {"reviews_due": 0, "new_remaining": 0, "streak_days": 0},
+        "readiness": {"status": "insufficient_data", "pass_probability": None},
     }
+    assert [
+        {k: t[k] for k in ("category", "category_slug", "score_percent", "reason")} for t in topics
+    ] == [
+        {
+            "category": c.name,
+            "category_slug": c.slug,
+            "score_percent": 0,
+            "reason": "Not Started",
+        }
+        for c in categories
+    ]
+    assert all(t["evidence"]["threshold"] == {"rule": "not_started"} for t in topics)
 
 
 def test_an_empty_syllabus_is_still_a_valid_dashboard(user_client: APIClient) -> None:
@@ -154,6 +160,9 @@ def test_a_busy_learner(
         ("topic-1", "Low Score", 50),
         ("topic-2", "Needs Review", 100),
         ("topic-3", "Not Started", 0),
+        # ranked too (none of these categories is on a paper's blueprint, so every gain is 0
+        # and the reasons order the ties)
+        ("topic-0", "Keep Practising", 83),
     ]
 
 
@@ -340,6 +349,8 @@ def test_cost_does_not_grow_with_history(
 
     def cost(who: User) -> int:
         client = client_for(who)
+        get_dashboard(client)  # first use: the stored ranking is computed
+        invalidate_user_caches(user_ids=[who.pk])
         with CaptureQueriesContext(connection) as ctx:
             body = get_dashboard(client)
         assert body["recent_activity"]["last_practice"] is not None
@@ -349,9 +360,9 @@ def test_cost_does_not_grow_with_history(
     small, large = cost(user), cost(other_user)
     # The token's user and session; the learner's version; progress per category; the two
     # weeks' study time; the last practice (its category names come from the progress read);
-    # the last exam; the dismissals; today's block (apps/study: the cards, the bank, the day's
-    # answers and new cards, the streak).
-    assert small == large == 12
+    # the last exam; the stored ranking; the dismissals; today's block (apps/study: the cards,
+    # the bank, the day's answers and new cards, the streak).
+    assert small == large == 13
 
 
 def test_a_cached_dashboard_costs_only_authentication(

@@ -61,7 +61,7 @@ def test_weekly_summary_both_parts() -> None:
     assert "Trend: down 4 points on the week before (75%)" in text
     assert "- Head & Neck: 41% over 12 answers" in text
     assert "- Trauma: 55% over 9 answers" in text
-    assert "Suggestion: Practise Head & Neck: you score 41% there." in text
+    assert "Your best next step: Practise Head & Neck: you score 41% there." in text
     assert "Your dashboard: https://app.example/dashboard" in text
     assert "Choose which emails you get: https://app.example/settings/notifications" in text
     assert "&amp;" not in text

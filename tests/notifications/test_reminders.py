@@ -232,7 +232,9 @@ def test_weekly_summary_content(django_capture_on_commit_callbacks: Any) -> None
     assert "- Anatomy: 45% over 20 answers" in text
     assert "- Physiology: 90% over 10 answers" in text
     assert text.index("Anatomy: 45%") < text.index("Physiology: 90%")
-    assert "Suggestion: Practise Anatomy: you score 45% there." in text
+    assert "Your best next step: Practise Anatomy: you score 45% there." in text
+    # the email leads with it
+    assert text.index("Your best next step") < text.index("Your week from")
     html = message.alternatives[0][0]
     assert "<td" in html
     assert "up 15 points" in html
@@ -296,5 +298,5 @@ def test_weekly_summary_first_week_has_no_trend(django_capture_on_commit_callbac
     assert "Questions answered: 4 (+4 on the week before)" in text
     # Too few answers to judge a weakest topic; the suggestion is the dashboard's first one.
     assert "Weakest topics" not in text
-    assert "Suggestion: Keep practising Anatomy (75% so far)." in text
+    assert "Your best next step: Keep practising Anatomy (75% so far)." in text
     assert mail.outbox[0].to == [candidate.email]

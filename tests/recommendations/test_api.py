@@ -43,13 +43,28 @@ def test_a_new_learner_gets_not_started_topics(
     assert response.status_code == 200
     body = response.json()
     assert [t["category_slug"] for t in body] == [f"topic-{i}" for i in range(5)]
-    assert body[0] == {
+    first = dict(body[0])
+    evidence, computed_at = first.pop("evidence"), first.pop("computed_at")
+    assert first == {
         "category": "Topic 0",
         "category_slug": "topic-0",
         "score_percent": 0,
         "reason": "Not Started",
         "answered": 0,
         "last_practiced_at": None,
+    }
+    assert computed_at is not None
+    # not on either paper's blueprint: worth no marks, so no gain; the reason orders the ties
+    assert evidence == {
+        "answered": 0,
+        "score_percent": 0,
+        "threshold": {"rule": "not_started"},
+        "unseen_remaining": 0,
+        "mean_retrievability": None,
+        "blueprint_weight": 0.0,
+        "expected_score_percent": 50,
+        "expected_gain_marks": 0.0,
+        "gain_from": "new_questions",
     }
 
 
@@ -87,7 +102,8 @@ def test_topics_query_count(
 ) -> None:
     publish(*(answer(user, make_question(c)) for c in categories))
     active_category_rows()  # the active categories are cached for everyone
-    with django_assert_max_num_queries(3):  # auth, progress, dismissals
+    assert user_client.get(TOPICS).status_code == 200  # computes and stores the ranking
+    with django_assert_max_num_queries(4):  # auth, progress, the stored ranking, dismissals
         assert user_client.get(TOPICS).status_code == 200
 
 

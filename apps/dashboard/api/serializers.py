@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.recommendations.api.serializers import EvidenceSerializer
+
 
 class OverallProgressSerializer(serializers.Serializer):
     completed = serializers.IntegerField(
@@ -52,6 +54,8 @@ class DashboardTopicSerializer(serializers.Serializer):
     category_slug = serializers.SlugField()
     score_percent = serializers.IntegerField()
     reason = serializers.CharField()
+    evidence = EvidenceSerializer(help_text="As on GET /recommendations/topics.")
+    computed_at = serializers.DateTimeField()
 
 
 class FeaturedResourceSerializer(serializers.Serializer):

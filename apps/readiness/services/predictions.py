@@ -190,3 +190,15 @@ def readiness_summary(*, user: User) -> dict[str, Any]:
         return {"status": "insufficient_data", "pass_probability": None}
     weights = irt.posterior(np.asarray(ability.log_likelihood), model.ability_sd)
     return {"status": "ok", "pass_probability": round(float(weights @ model.passing), 2)}
+
+
+def expected_category_scores(*, user: User) -> dict[int, float]:
+    """Category -> the learner's expected proportion right on its unseen questions under the
+    model (posterior over ability times the category's curve). Empty before the first
+    calibration; categories with no calibrated questions are left out."""
+    model = compiled_model()
+    if model is None:
+        return {}
+    ability = current_ability(user_id=user.pk, run=model.run)
+    weights = irt.posterior(np.asarray(ability.log_likelihood), model.ability_sd)
+    return {c: float(weights @ curve) for c, curve in model.category_curves.items()}

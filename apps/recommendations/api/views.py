@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.models import User
 from apps.core.api.schema import error_responses
 from apps.recommendations import selectors, services
 from apps.recommendations.api import serializers as s
@@ -27,15 +30,21 @@ class SuggestedTopicsView(APIView):
         tags=TAGS,
         summary="Suggested topics for the caller",
         description=(
-            "3 to 5 active categories to practise next, best first: 'Low Score' (enough "
-            "answers, low score; lowest first), 'Needs Review' (not practised for a while; "
-            "longest first), 'Not Started' (syllabus order), and 'Keep Practising' only to "
-            "make up three. Recently dismissed categories are hidden. A plain array."
+            "Up to 5 active categories to practise next, ranked by `evidence.expected_gain_marks`"
+            " (marks on Part A an hour of practice there is expected to gain: the category's "
+            "blueprint weight, the expected score there, unseen questions left and memory "
+            "decay). `reason` says why in words: 'Low Score' (enough answers, low score), "
+            "'Needs Review' (not practised for a while), 'Not Started', 'Keep Practising'; "
+            "`evidence.threshold` is the rule that gave it. Stored rankings (nightly, and "
+            "recomputed when older than the latest answer by `RECOMMENDATION_STALE_SECONDS`); "
+            "`computed_at` says when. Recently dismissed categories are hidden. A plain array."
         ),
         responses={200: s.SuggestedTopicSerializer(many=True), **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        topics = selectors.suggested_topics(user_id=_user_id(request))
+        topics = selectors.suggested_topics(
+            user_id=_user_id(request), user=cast(User, request.user)
+        )
         return Response(s.SuggestedTopicSerializer(topics, many=True).data)
 
 
