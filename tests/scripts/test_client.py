@@ -5,7 +5,9 @@ stale one."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,20 @@ def test_with_node_a_generated_client_type_checks(copy: Path) -> None:
     result = client.check(copy, schema_text=with_new_path(committed_schema(copy)), with_node=True)
     assert result.ok, result.problems
     assert '"/api/v1/added": {' in (copy / client.TYPES_FILE).read_text()
+
+
+def test_make_test_checks_the_client_and_ci_adds_the_node_steps() -> None:
+    def check_command(**env: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", "test"],
+            cwd=client.ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = done.stdout.splitlines()
+        return [line.split("/bin/python ", 1)[1].strip() for line in lines if "client.py" in line]
+
+    assert check_command(CLIENT_CHECK_NODE="") == ["scripts/client.py check"]
+    assert check_command(CLIENT_CHECK_NODE="1") == ["scripts/client.py check --require-node"]
