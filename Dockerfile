@@ -1,5 +1,6 @@
 # OpenMRCS API image: Python 3.11 slim, non-root, gunicorn serving config.wsgi.
-# The same image runs the web process, the Celery worker and Celery Beat (see docker-compose.yml).
+# The same image runs the web process, the migration, the Celery workers (one group per queue)
+# and Celery Beat (docker-compose.yml, deploy/kubernetes).
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -41,4 +42,7 @@ u.urlopen(u.Request('http://127.0.0.1:%s/api/v1/health/live' % os.environ.get('P
 headers={'Host': h, 'X-Forwarded-Proto': 'https'}), timeout=4)" || exit 1
 
 ENV PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
-CMD ["sh", "-c", "rm -rf ${PROMETHEUS_MULTIPROC_DIR} && mkdir -p ${PROMETHEUS_MULTIPROC_DIR} && exec gunicorn -c python:apps.core.observability.gunicorn_hooks config.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --threads ${GUNICORN_THREADS:-2} --timeout ${GUNICORN_TIMEOUT:-30} --access-logfile - --forwarded-allow-ips=${FORWARDED_ALLOW_IPS:-127.0.0.1}"]
+# The one web command (also docker-compose.yml's web service and deploy/kubernetes' web
+# Deployment; tests/deploy checks they agree): gunicorn with config/gunicorn.py. Workers, Beat and
+# the migration run this image with a command of their own.
+CMD ["sh", "scripts/gunicorn.sh"]

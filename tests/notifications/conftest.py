@@ -33,22 +33,32 @@ def _reset_pools(app: Celery) -> None:
         amqp._producer_pool = None
 
 
+def _reset_routes(app: Celery) -> None:
+    """Makes the next publish read ``task_routes`` again (Celery keeps its router once built)."""
+    app.amqp._rtable = None
+    app.amqp.__dict__.pop("router", None)
+
+
 @contextmanager
 def use_broker(url: str, *, queue: str | None = None) -> Iterator[Celery]:
     """Publishes to ``url`` (really, not eagerly) inside the block; restores everything after."""
-    keys = ("broker_url", "task_always_eager", "task_default_queue")
+    keys = ("broker_url", "task_always_eager", "task_default_queue", "task_routes")
     saved = {key: celery_app.conf[key] for key in keys}
     _reset_pools(celery_app)
     celery_app.conf.broker_url = url
     celery_app.conf.task_always_eager = False
     if queue:
+        # Every task to this queue, whatever its route in config/celery.py.
         celery_app.conf.task_default_queue = queue
+        celery_app.conf.task_routes = {"*": {"queue": queue}}
+    _reset_routes(celery_app)
     try:
         yield celery_app
     finally:
         _reset_pools(celery_app)
         for key, value in saved.items():
             celery_app.conf[key] = value
+        _reset_routes(celery_app)
 
 
 @pytest.fixture
