@@ -14,13 +14,16 @@ class BillingConfig(AppConfig):
         # accounts sits below: /me's entitlements and the GDPR export's billing section reach
         # it through its ports (apps.core.ports); deletion tells billing through a signal.
         from django.contrib.auth import get_user_model
+        from django.core.checks import register
         from django.db.models.signals import pre_delete
 
         from apps.accounts.entitlements import entitlements_provider
         from apps.accounts.personal_data import personal_data_sections
+        from apps.billing.checks import stripe_keys_when_enabled
         from apps.billing.entitlements import entitlement_names
         from apps.billing.selectors import personal_data
 
+        register(stripe_keys_when_enabled)
         entitlements_provider.provide(entitlement_names)
         personal_data_sections.provide("billing", personal_data)
         pre_delete.connect(

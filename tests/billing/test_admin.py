@@ -93,3 +93,8 @@ def test_candidates_cannot_use_the_billing_admin(user: User) -> None:
     client.force_login(user)
     response = client.get("/admin/billing/subscription/")
     assert response.status_code == 302  # to the admin login
+
+
+def test_feature_flags_are_edited_in_the_admin(staff: Client) -> None:
+    assert staff.get("/admin/waffle/flag/").status_code == 200
+    assert staff.get("/admin/waffle/flag/add/").status_code == 200
