@@ -30,6 +30,7 @@ from apps.notifications import selectors
 from apps.notifications.emails import send_templated_email
 from apps.notifications.models import Kind, Notification, NotificationPreference, ReminderLog
 from apps.notifications.services.broadcasts import _display_name
+from apps.study.selectors import plan_for
 
 STUDY_REMINDER_EMAIL_TASK = "notifications.send_study_reminder_email"
 WEEKLY_SUMMARY_EMAIL_TASK = "notifications.send_weekly_summary_email"
@@ -142,6 +143,22 @@ def send_study_reminders(*, now: datetime | None = None) -> int:
             )
 
 
+def plan_line(*, user: User, now: datetime | None = None) -> str | None:
+    """One line of the candidate's plan to their exam (apps/study), or ``None`` without an exam
+    date still to come."""
+    plan = plan_for(user=user, now=now)
+    if plan is None or plan.days_left == 0:
+        return None
+    line = (
+        f"Your exam is in {plan.days_left} day{'s' if plan.days_left != 1 else ''} "
+        f"({plan.exam_sitting:%-d %B %Y}): {plan.unseen_remaining:,} questions still unseen, "
+        f"so {plan.daily_new_target:,} new a day covers the bank by then."
+    )
+    if plan.on_track:
+        return f"{line} Your daily session is on track for it."
+    return f"{line} That is more than your daily plan allows: consider raising your limits."
+
+
 def send_study_reminder_email(*, log_id: int) -> bool:
     """Emails the reminder recorded as ``log_id`` at most once; True when it left now."""
     with transaction.atomic():
@@ -163,6 +180,7 @@ def send_study_reminder_email(*, log_id: int) -> bool:
                 "display_name": _display_name(user),
                 "days_inactive": max(1, (timezone.now() - last_activity).days),
                 "suggestion": suggestion.as_context() if suggestion else None,
+                "plan_line": plan_line(user=user),
                 "practice_url": f"{settings.FRONTEND_URL}/practice",
                 "preferences_url": f"{settings.FRONTEND_URL}/settings/notifications",
             },
