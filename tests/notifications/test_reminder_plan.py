@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 
 from apps.accounts.models import Profile, User
 from apps.notifications import services
@@ -52,7 +53,10 @@ def test_the_reminder_email_has_the_plan_line(
         "covers the bank by then. That is more than your daily plan allows: consider raising "
         "your limits."
     ) in body
-    html, _ = mail.outbox[0].alternatives[0]
+    message = mail.outbox[0]
+    assert isinstance(message, EmailMultiAlternatives)
+    html, _ = message.alternatives[0]
+    assert isinstance(html, str)
     assert "Your exam is in 10 days" in html
 
 
