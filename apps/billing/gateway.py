@@ -26,8 +26,11 @@ def _client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
         logger.error("STRIPE_SECRET_KEY is not set while billing is enabled")
         raise PaymentProviderUnavailable()
+    # STRIPE_API_BASE points the client at stripe-mock or a local server (development, tests).
+    base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
+        base_addresses=base,  # type: ignore[arg-type]
         max_network_retries=MAX_NETWORK_RETRIES,
         http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
     )

@@ -422,6 +422,7 @@ EXAM_GRACE_SECONDS = env.int("EXAM_GRACE_SECONDS", default=5)
 BILLING_ENABLED = env.bool("BILLING_ENABLED", default=False)
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")  # e.g. stripe-mock in development
 BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 # Feature flags (django-waffle): an unknown flag is off and is not created by being asked about.
 WAFFLE_FLAG_DEFAULT = False
