@@ -78,6 +78,8 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/analytics/heatmap": AUTH,
     "api/v1/analytics/trends": AUTH,
     "api/v1/analytics/heartbeat": AUTH,
+    "api/v1/analytics/memory": AUTH,
+    "api/v1/study/today": AUTH,
     "api/v1/recommendations/topics": AUTH,
     "api/v1/recommendations/dismiss": AUTH,
     "api/v1/notifications": AUTH,
