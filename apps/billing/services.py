@@ -70,6 +70,8 @@ SUBSCRIPTION_EVENTS = frozenset(
     }
 )
 CHECKOUT_COMPLETED = "checkout.session.completed"
+# Unix times past this (year 9999) cannot be dates: refused as not an event, never a 500.
+MAX_TIMESTAMP = 253_402_300_800
 
 
 def ensure_billing_enabled() -> None:
@@ -190,6 +192,7 @@ def _parse_event(payload: bytes) -> dict[str, Any]:
         and event["id"]
         and isinstance(event.get("type"), str)
         and isinstance(event.get("created"), int)
+        and 0 < event["created"] < MAX_TIMESTAMP
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
     ):
@@ -212,7 +215,9 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value, tz=UTC) if isinstance(value, int) else None
+    if isinstance(value, int) and 0 < value < MAX_TIMESTAMP:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
 
 
 def _user_from(*, customer_id: str, metadata: Any, reference: Any = None) -> User | None:

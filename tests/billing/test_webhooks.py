@@ -154,11 +154,41 @@ def test_a_bad_signature_is_400_and_writes_nothing(
     assert not Subscription.objects.exists()
 
 
-def test_a_signed_body_that_is_not_an_event_is_400(api_client: APIClient) -> None:
-    response = deliver(api_client, {"id": "evt_1", "type": "x"})  # no created, no data
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "evt_1", "type": "x"},  # no created, no data
+        [1, 2],
+        {"id": "evt_1", "type": "x", "created": 10**20, "data": {"object": {}}},
+        {"id": "evt_1", "type": "x", "created": "today", "data": {"object": {}}},
+        {"id": "", "type": "x", "created": 1, "data": {"object": {}}},
+        {"id": "evt_1", "type": "x", "created": 1, "data": {"object": "sub_1"}},
+    ],
+)
+def test_a_signed_body_that_is_not_an_event_is_400(api_client: APIClient, body: Any) -> None:
+    response = deliver(api_client, body)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_event"
     assert not ProcessedEvent.objects.exists()
+
+
+def test_nonsense_inside_a_subscription_is_ignored_not_a_500(
+    api_client: APIClient, user: User, plan: Any
+) -> None:
+    body = subscription_event(status="active", metadata={"user_id": "not a number"})
+    body["data"]["object"].update(
+        {"items": {"data": [{"price": 5, "current_period_end": 10**30}]}, "canceled_at": "x"}
+    )
+    response = deliver(api_client, body)
+    assert response.status_code == 200
+    subscription = Subscription.objects.get()
+    assert (subscription.user, subscription.plan, subscription.current_period_end) == (
+        None,
+        None,
+        None,
+    )
+    bad_status = subscription_event(status="frozen", subscription="sub_other")
+    assert deliver(api_client, bad_status).json()["outcome"] == "ignored"
 
 
 def test_other_event_types_are_recorded_as_ignored(api_client: APIClient) -> None:
