@@ -22,6 +22,8 @@ from apps.practice.selectors import open_report_count
 from apps.quality.models import ItemFlag, ItemStatistics
 from apps.questions.models import Question
 from apps.questions.selectors import versions_of
+from apps.readiness.models import ItemParameter
+from apps.readiness.selectors import item_parameters
 
 FLAG_REPORTED = "reported"
 QUEUE_FLAGS: tuple[str, ...] = (*ItemFlag.values, FLAG_REPORTED)
@@ -102,6 +104,9 @@ class VersionStatistics:
     suspected_option_id: int | None
     options: list[dict[str, Any]]
     computed_at: datetime | None
+    # The version's Rasch calibration (readiness), with its own n: {"difficulty", "se", "n",
+    # "infit", "outfit"}; None until a nightly calibration has seen the version.
+    irt: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,9 @@ def question_statistics(*, question_id: int) -> QuestionStatistics:
     ensure_question_exists(question_id=question_id)
     snapshots = {v.number: v.created_at for v in versions_of(question_id=question_id)}
     stored = {s.version: s for s in ItemStatistics.objects.filter(question_id=question_id)}
+    calibrated = item_parameters(question_id=question_id)
     versions: list[VersionStatistics] = []
-    for number in sorted(set(snapshots) | set(stored), reverse=True):
+    for number in sorted(set(snapshots) | set(stored) | set(calibrated), reverse=True):
         row = stored.get(number)
         versions.append(
             VersionStatistics(
@@ -140,6 +146,19 @@ def question_statistics(*, question_id: int) -> QuestionStatistics:
                 suspected_option_id=row.suspected_option_id if row else None,
                 options=list(row.options) if row else [],
                 computed_at=row.computed_at if row else None,
+                irt=_irt(calibrated.get(number)),
             )
         )
     return QuestionStatistics(id=question_id, versions=versions)
+
+
+def _irt(parameters: ItemParameter | None) -> dict[str, Any] | None:
+    if parameters is None:
+        return None
+    return {
+        "difficulty": round(parameters.difficulty, 3),
+        "se": round(parameters.se, 3),
+        "n": parameters.n,
+        "infit": None if parameters.infit is None else round(parameters.infit, 2),
+        "outfit": None if parameters.outfit is None else round(parameters.outfit, 2),
+    }

@@ -28,3 +28,12 @@ def question_difficulties(question_ids: Collection[int]) -> dict[int, float]:
         .values_list("question_id", "difficulty")
     )
     return dict(rows)
+
+
+def item_parameters(*, question_id: int) -> dict[int, ItemParameter]:
+    """``{version: parameters}`` of the question's versions in the latest calibration (shown to
+    editors beside the item statistics)."""
+    run = latest_run()
+    if run is None:
+        return {}
+    return {p.version: p for p in ItemParameter.objects.filter(run=run, question_id=question_id)}

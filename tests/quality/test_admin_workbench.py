@@ -335,3 +335,30 @@ def test_the_queue_costs_the_same_queries_for_more_questions(
     with django_assert_max_num_queries(len(few.captured_queries)):
         rows = client.get(reverse(QUEUE)).context["rows"]
     assert len(rows) == 14
+
+
+def test_the_question_page_shows_the_rasch_calibration_beside_the_statistics(
+    editor: Any, bank: Any
+) -> None:
+    from django.utils import timezone
+
+    from apps.readiness.models import CalibrationRun, ItemParameter
+
+    question = bank["fine"]
+    run = CalibrationRun.objects.create(
+        started_at=timezone.now(), finished_at=timezone.now(), status="finished"
+    )
+    ItemParameter.objects.create(
+        run=run,
+        question=question,
+        version=1,
+        difficulty=-0.73,
+        se=0.21,
+        n=140,
+        infit=1.04,
+        outfit=0.97,
+    )
+    response = web(editor).get(reverse("admin:questions_question_change", args=[question.pk]))
+    html = response.content.decode()
+    assert "Rasch difficulty <strong>-0.73</strong> logits (SE 0.21, n = 140)" in html
+    assert "infit 1.04" in html

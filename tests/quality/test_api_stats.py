@@ -313,6 +313,30 @@ def test_a_question_never_answered_has_its_versions_with_n_0(editor_client: APIC
                 "suspected_option_id": None,
                 "options": [],
                 "computed_at": None,
+                "irt": None,
             }
         ],
     }
+
+
+def test_stats_show_the_versions_rasch_calibration_with_its_n(editor_client: APIClient) -> None:
+    from apps.readiness.compiled import forget_compiled_model
+    from apps.readiness.services.calibration import calibrate
+
+    pop = simulate(seed=8, candidates=80, items=6)
+    bank = _load(pop, tag="irt")
+    question = bank.questions[0]
+    before = editor_client.get(_url(question.pk)).json()["versions"]
+    assert all(v["irt"] is None for v in before)  # nothing calibrated yet
+    calibrate()
+    forget_compiled_model()
+    irt = editor_client.get(_url(question.pk)).json()["versions"][0]["irt"]
+    assert irt["n"] == 80
+    assert set(irt) == {"difficulty", "se", "n", "infit", "outfit"}
+    assert 0 < irt["se"] < 1
+    # the item everyone finds easier has the lower difficulty
+    easiest = int(pop.correct.mean(axis=0).argmax())
+    hardest = int(pop.correct.mean(axis=0).argmin())
+    easy = editor_client.get(_url(bank.questions[easiest].pk)).json()["versions"][0]["irt"]
+    hard = editor_client.get(_url(bank.questions[hardest].pk)).json()["versions"][0]["irt"]
+    assert easy["difficulty"] < hard["difficulty"]

@@ -57,6 +57,14 @@ class OptionStatsSerializer(serializers.Serializer):
     point_biserial = serializers.FloatField(allow_null=True)
 
 
+class IrtSerializer(serializers.Serializer):
+    difficulty = serializers.FloatField(help_text="Rasch difficulty, logits (0: average).")
+    se = serializers.FloatField()
+    n = serializers.IntegerField(help_text="First attempts behind the calibration.")
+    infit = serializers.FloatField(allow_null=True)
+    outfit = serializers.FloatField(allow_null=True)
+
+
 class VersionStatsSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField(allow_null=True)
@@ -69,6 +77,9 @@ class VersionStatsSerializer(serializers.Serializer):
     suspected_option_id = serializers.IntegerField(allow_null=True)
     options = OptionStatsSerializer(many=True)
     computed_at = serializers.DateTimeField(allow_null=True)
+    irt = IrtSerializer(
+        allow_null=True, help_text="The latest nightly Rasch calibration of this version."
+    )
 
 
 class QuestionStatsSerializer(serializers.Serializer):
