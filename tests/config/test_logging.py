@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -46,10 +47,13 @@ def development_env(**extra: str) -> dict[str, str]:
     """The environment of `make run` (development settings, DEBUG on) on the tests' servers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
     database = settings.DATABASES["default"]
+    login = quote(database["USER"], safe="")
+    if database.get("PASSWORD"):
+        login += ":" + quote(database["PASSWORD"], safe="")
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",
         DATABASE_URL=(
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+            f"postgres://{login}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
         ),
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         CELERY_TASK_ALWAYS_EAGER="true",
