@@ -115,3 +115,19 @@ def test_the_nightly_task_fits_only_learners_with_enough_answers(bank: Bank) -> 
     assert fit_scheduler_parameters_task.apply().get() == 1
     # Tasks run inline in the tests: the chunk's task fitted the busy learner.
     assert list(SchedulerParameters.objects.values_list("user_id", flat=True)) == [busy.pk]
+
+
+def test_the_fitted_weights_are_in_the_personal_data_export(user: User) -> None:
+    from apps.practice.selectors import personal_data
+
+    assert personal_data(user_id=user.pk)["scheduler_parameters"] == []
+    SchedulerParameters.objects.create(
+        user=user, parameters=list(DEFAULT_PARAMETERS), review_count=420, fitted_at=START
+    )
+    assert personal_data(user_id=user.pk)["scheduler_parameters"] == [
+        {
+            "parameters": list(DEFAULT_PARAMETERS),
+            "review_count": 420,
+            "fitted_at": START.isoformat(),
+        }
+    ]

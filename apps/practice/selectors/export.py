@@ -10,13 +10,15 @@ from apps.practice.models import (
     QuestionFlag,
     QuestionReport,
     ReviewCard,
+    SchedulerParameters,
 )
 
 
 def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """Everything practice holds about the user, as JSON-ready data: sessions with their
     answers, flags with the private notes, the user's problem reports and spaced-repetition
-    cards (with the scheduler's state of each). Five queries."""
+    cards (with the scheduler's state of each) and their own fitted FSRS weights. Six
+    queries."""
     sessions = PracticeSession.objects.filter(user_id=user_id).order_by("created_at", "id")
     attempts: dict[int, list[dict[str, Any]]] = {}
     for a in PracticeAttempt.objects.filter(session__user_id=user_id).order_by("answered_at", "id"):
@@ -78,5 +80,13 @@ def personal_data(*, user_id: int) -> dict[str, list[dict[str, Any]]]:
                 "created_at": c.created_at.isoformat(),
             }
             for c in ReviewCard.objects.filter(user_id=user_id).order_by("created_at", "id")
+        ],
+        "scheduler_parameters": [
+            {
+                "parameters": w.parameters,
+                "review_count": w.review_count,
+                "fitted_at": w.fitted_at.isoformat(),
+            }
+            for w in SchedulerParameters.objects.filter(user_id=user_id)
         ],
     }
