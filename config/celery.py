@@ -30,19 +30,21 @@ QUEUES = ("default", "email", "fanout", "analytics", "exams")
 TASK_QUEUES: dict[str, str] = {
     # exams: deadlines are promised to the second; nothing else runs on these workers
     "exams.auto_submit_expired": "exams",
-    # email: one message each, bounded by the SMTP timeout; user-facing (verify, reset, unlock)
+    # email: the messages someone is waiting for (verify, reset, unlock), one each, bounded by
+    # the SMTP timeout; never queued behind a million weekly summaries
     "accounts.send_verification_email": "email",
     "accounts.send_password_reset_email": "email",
     "accounts.send_unlock_email": "email",
     "accounts.send_registration_attempt_email": "email",
-    "notifications.send_broadcast_email": "email",
-    "notifications.send_study_reminder_email": "email",
-    "notifications.send_weekly_summary_email": "email",
     "notifications.send_templated_email": "email",
-    # fanout: one task touches every targeted learner (minutes for a national cohort)
+    # fanout: work sent to many learners: the runs that walk every target (minutes for a
+    # national cohort) and the one email per target each of them enqueues
     "notifications.fan_out_broadcast": "fanout",
     "notifications.send_study_reminders": "fanout",
     "notifications.send_weekly_summaries": "fanout",
+    "notifications.send_broadcast_email": "fanout",
+    "notifications.send_study_reminder_email": "fanout",
+    "notifications.send_weekly_summary_email": "fanout",
     # analytics: nightly rebuilds and model fits over the whole learning record, and their chunks
     "analytics.recompute_aggregates": "analytics",
     "analytics.recompute_learners": "analytics",
