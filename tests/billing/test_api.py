@@ -144,6 +144,14 @@ class TestBillingOn:
         }
         assert user_client.get("/api/v1/me").json()["entitlements"] == ALL
 
+    def test_me_asks_billing_in_one_more_query(
+        self, user: User, user_client: APIClient, plan: Plan, django_assert_num_queries: Any
+    ) -> None:
+        _subscribe(user, plan)
+        with django_assert_num_queries(2):  # the session lookup, then the entitlements
+            response = user_client.get("/api/v1/me")
+        assert response.json()["entitlements"] == ALL
+
     def test_staff_have_every_entitlement(self, editor_client: APIClient) -> None:
         body = editor_client.get("/api/v1/billing/subscription").json()
         assert (body["plan"], body["entitlements"]) == (None, ALL)
