@@ -4,6 +4,7 @@ recently seen back once a category runs out, and the bank's difficulty and subca
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from apps.accounts.models import User
 from apps.exams.answered import answered_questions
@@ -366,3 +370,50 @@ def test_the_standard_is_read_as_staff_set_it():
     assert paper.blueprint == {category.id: 4}
     plan = DrawPlan(counts={category.id: 4}, duration_minutes=8, single_best_answer_only=True)
     assert plan.total == 4
+
+
+# --- The rules hold for any pool ----------------------------------------------------------------
+
+
+@given(
+    subs=st.lists(st.sampled_from([None, 1, 2, 3]), min_size=1, max_size=60),
+    seen_days=st.lists(st.sampled_from([None, None, 0, 1, 2]), min_size=60, max_size=60),
+    practised=st.sets(st.integers(1, 60), max_size=20),
+    fraction=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**32),
+)
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_any_draw_takes_the_freshest_and_spreads_what_it_chooses(
+    subs: list[int | None],
+    seen_days: list[int | None],
+    practised: set[int],
+    fraction: float,
+    seed: int,
+) -> None:
+    pool = [candidate(i, sub=sub, difficulty=1 + i % 5) for i, sub in enumerate(subs, start=1)]
+    shown = {
+        c.id: START + timedelta(days=day)
+        for c, day in zip(pool, seen_days, strict=False)
+        if day is not None
+    }
+    answered = dict.fromkeys((q for q in practised if q <= len(pool)), START)
+    count = max(1, int(len(pool) * fraction))
+    picked = draw(pool, count, seed, shown=shown, answered=answered)
+    assert len(picked) == len(set(picked)) == count
+    assert set(picked) <= {c.id for c in pool}
+
+    def freshness(qid: int) -> tuple[int, datetime]:
+        if qid in shown:
+            return (2, shown[qid])
+        return (1 if qid in answered else 0, START)
+
+    # Nothing left out is fresher than anything taken.
+    worst = max(freshness(q) for q in picked)
+    assert all(freshness(c.id) >= worst for c in pool if c.id not in set(picked))
+    # Within the last group reached, each subcategory gets its share rounded down or up.
+    group = [c for c in pool if freshness(c.id) == worst]
+    chosen = [c for c in group if c.id in set(picked)]
+    for sub in {c.subcategory_id for c in group}:
+        share = sum(1 for c in group if c.subcategory_id == sub) * len(chosen) / len(group)
+        got = sum(1 for c in chosen if c.subcategory_id == sub)
+        assert math.floor(share) <= got <= math.ceil(share)
