@@ -19,6 +19,7 @@ from apps.practice.models import (
     QuestionReport,
     ReportStatus,
     ReviewCard,
+    SchedulerParameters,
 )
 
 
@@ -123,6 +124,17 @@ class ReviewCardAdmin(ReadOnlyAdmin):
     search_fields = ("user__email", "question__stem")
     list_select_related = ("user", "question")
     raw_id_fields = ("user", "question")
+
+
+@admin.register(SchedulerParameters)
+class SchedulerParametersAdmin(ReadOnlyAdmin):
+    """Candidates' fitted FSRS weights, to see whose schedule is their own; written only by the
+    nightly fit."""
+
+    list_display = ("id", "user", "review_count", "fitted_at")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
 
 
 @admin.register(QuestionReport)

@@ -131,3 +131,25 @@ def test_the_fitted_weights_are_in_the_personal_data_export(user: User) -> None:
             "fitted_at": START.isoformat(),
         }
     ]
+
+
+def test_staff_see_the_fitted_weights_read_only(admin_user: User, user: User) -> None:
+    from django.contrib import admin
+    from django.test import Client, RequestFactory
+
+    fitted = SchedulerParameters.objects.create(
+        user=user, parameters=list(DEFAULT_PARAMETERS), review_count=420
+    )
+    client = Client()
+    client.force_login(admin_user)
+    for path in [
+        "/admin/practice/schedulerparameters/",
+        f"/admin/practice/schedulerparameters/{fitted.pk}/change/",
+    ]:
+        assert client.get(path).status_code == 200, path
+    request = RequestFactory().get("/admin/")
+    request.user = admin_user
+    model_admin = admin.site._registry[SchedulerParameters]
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)

@@ -191,9 +191,6 @@ def today_counts(
 def new_question_ids(*, user_id: int, pool: Collection[int]) -> list[int]:
     """The questions of ``pool`` the candidate has never answered in practice (no card), in id
     order."""
-    seen = set(
-        ReviewCard.objects.filter(user_id=user_id, question_id__in=list(pool)).values_list(
-            "question_id", flat=True
-        )
-    )
+    # All the user's cards rather than an IN list of the pool (the whole bank, thousands).
+    seen = set(ReviewCard.objects.filter(user_id=user_id).values_list("question_id", flat=True))
     return sorted(qid for qid in pool if qid not in seen)
