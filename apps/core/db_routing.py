@@ -148,30 +148,34 @@ class ReplicaHealth:
     """This process's latest verdict on the replica, refreshed at most every CHECK seconds."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._probing = threading.Lock()
         self._checked_at: float | None = None
         self._fit = False
 
     def fit(self) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            if self._checked_at is not None and now - self._checked_at < check_seconds():
-                return self._fit
+        checked_at = self._checked_at
+        if checked_at is not None and time.monotonic() - checked_at < check_seconds():
+            return self._fit
+        # One thread checks (a replica that does not answer costs it the connect timeout); the
+        # others meanwhile go by the last verdict (none yet: the primary).
+        if not self._probing.acquire(blocking=False):
+            return self._fit
+        try:
             self._fit = self._probe()
             self._checked_at = time.monotonic()
             return self._fit
+        finally:
+            self._probing.release()
 
     def mark_unfit(self) -> None:
         """A read failed on the replica: avoid it until the next check."""
-        with self._lock:
-            self._fit = False
-            self._checked_at = time.monotonic()
+        self._fit = False
+        self._checked_at = time.monotonic()
         _close_replica_connection()
 
     def forget(self) -> None:
         """Drops the verdict: the next read checks again."""
-        with self._lock:
-            self._checked_at = None
+        self._checked_at = None
 
     def _probe(self) -> bool:
         try:
