@@ -7,7 +7,8 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
@@ -265,6 +266,18 @@ class ExamAnswerInline(ReadOnlyForExaminers, admin.TabularInline):
     readonly_fields = fields
 
 
+def _count_of(model: type[ExamSitting] | type[ExamSessionEvent]) -> Coalesce:
+    """The number of ``model`` rows of the outer session."""
+    rows = (
+        model.objects.filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 class ExamSittingInline(ReadOnlyForExaminers, admin.TabularInline):
     """Each network address and browser the session was opened from (signals, not proof)."""
 
@@ -301,11 +314,34 @@ class ExamSessionAdmin(ReadOnlyForExaminers, admin.ModelAdmin):
         "submitted_at",
         "score_percent",
         "auto_submitted",
+        "sittings_seen",
+        "signals",
     )
     list_filter = ("status", "auto_submitted", "template")
     search_fields = ("user__email", "template__name")
     list_select_related = ("user", "template")
     inlines = (ExamSittingInline, ExamSessionEventInline, ExamAnswerInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExamSession]:
+        # Counted per row in the list's one query (subqueries: two joins would multiply).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sittings_seen=_count_of(ExamSitting),
+                signals=_count_of(ExamSessionEvent),
+            )
+        )
+
+    @admin.display(description="sittings", ordering="sittings_seen")
+    def sittings_seen(self, obj: ExamSession) -> int:
+        """Distinct address and browser pairs the session was opened from."""
+        return int(getattr(obj, "sittings_seen", 0) or 0)
+
+    @admin.display(description="integrity signals", ordering="signals")
+    def signals(self, obj: ExamSession) -> int:
+        return int(getattr(obj, "signals", 0) or 0)
+
     readonly_fields = (
         "user",
         "template",

@@ -18,6 +18,7 @@ from apps.exams.models import (
     ExamSitting,
 )
 from apps.exams.services import start_exam_session, submit_exam_session
+from tests.accounts.factories import UserFactory
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +222,25 @@ def test_the_candidates_export_holds_their_sittings_and_signals(user, other_user
             "recorded_at": NOW.isoformat(),
         }
     ]
+
+
+def test_the_session_list_counts_sittings_and_signals_in_one_query(
+    examiner, user, template, django_assert_max_num_queries
+):
+    client = client_for(user)
+    session_id = started(client, template.id, **BROWSER)
+    for kind in ("hidden", "visible"):
+        report(client, session_id, {"kind": kind, "at": NOW.isoformat()})
+    client.get(f"{SESSIONS}/{session_id}", REMOTE_ADDR="198.51.100.4")
+    admin = Client()
+    admin.force_login(examiner)
+    with django_assert_max_num_queries(12) as one:
+        page = admin.get("/admin/exams/examsession/")
+    assert page.status_code == 200
+    row = page.context["cl"].result_list[0]
+    # Two reported, one resume noted from the second address.
+    assert (row.sittings_seen, row.signals) == (2, 3)
+    for other in (UserFactory(), UserFactory(), UserFactory()):
+        start_exam_session(user=other, template_id=template.id)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert admin.get("/admin/exams/examsession/").status_code == 200

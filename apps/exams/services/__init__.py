@@ -7,6 +7,11 @@ so answer saves and the submission are serialised: a save either lands before th
 counts) or sees the submitted state (and is refused). The scoring then feeds the learning record
 through :func:`apps.questions.learning.publish_answers` in the same transaction, so the record
 is written exactly once or not at all.
+
+Drawing a mock (``drawing.py``) puts a candidate's unseen questions first and spreads each
+category like the bank; a paper template follows its paper's standard. Fixed forms
+(``forms.py``) freeze one draw for everyone. Integrity signals (``integrity.py``) note where a
+session was sat from and what the browser reports, for examiners: signals, never proof.
 """
 
 from apps.exams.services.answering import AnswerInput, save_exam_answers
