@@ -48,6 +48,7 @@ SCHEMA_ENV = {
     "DJANGO_SECRET_KEY": "schema-rendering-only",
     "DJANGO_ALLOWED_HOSTS": "openmrcs.invalid",
     "PYTHONHASHSEED": "0",
+    "PYTHONUTF8": "1",
 }
 REGENERATE = "run `make client` and commit clients/typescript/"
 
@@ -77,7 +78,7 @@ def render_schema() -> str:
         cwd=ROOT,
         env=env,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         check=False,
     )
     if done.returncode != 0:
@@ -110,8 +111,9 @@ def ensure_node_modules(client_dir: Path) -> None:
         raise ClientError("npm not found: Node.js 20 or later is needed to generate the client")
     installed = client_dir / "node_modules" / ".package-lock.json"
     if installed.is_file():
-        wanted = json.loads((client_dir / "package-lock.json").read_text())["packages"]
-        have = json.loads(installed.read_text())["packages"]
+        lock = client_dir / "package-lock.json"
+        wanted = json.loads(lock.read_text(encoding="utf-8"))["packages"]
+        have = json.loads(installed.read_text(encoding="utf-8"))["packages"]
         if {k: v for k, v in wanted.items() if k} == have:
             return
     done = _run_node_tool(client_dir, [npm, "ci", "--no-audit", "--no-fund"])
@@ -126,7 +128,7 @@ def render_types(client_dir: Path, schema_text: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / SCHEMA_FILE
         target = Path(tmp) / "schema.d.ts"
-        source.write_text(schema_text)
+        source.write_text(schema_text, encoding="utf-8")
         done = _run_node_tool(
             client_dir,
             [
@@ -140,7 +142,8 @@ def render_types(client_dir: Path, schema_text: str) -> str:
         )
         if done.returncode != 0:
             raise ClientError(f"openapi-typescript failed:\n{done.stdout}{done.stderr}")
-        return f"{HASH_PREFIX}{schema_hash(schema_text)}\n{target.read_text()}"
+        types = target.read_text(encoding="utf-8")
+        return f"{HASH_PREFIX}{schema_hash(schema_text)}\n{types}"
 
 
 def typecheck(client_dir: Path) -> None:
@@ -155,8 +158,8 @@ def typecheck(client_dir: Path) -> None:
 def generate(client_dir: Path = CLIENT_DIR, schema_text: str | None = None) -> None:
     schema_text = render_schema() if schema_text is None else schema_text
     ensure_node_modules(client_dir)
-    (client_dir / SCHEMA_FILE).write_text(schema_text)
-    (client_dir / TYPES_FILE).write_text(render_types(client_dir, schema_text))
+    (client_dir / SCHEMA_FILE).write_text(schema_text, encoding="utf-8")
+    (client_dir / TYPES_FILE).write_text(render_types(client_dir, schema_text), encoding="utf-8")
     typecheck(client_dir)
 
 
@@ -179,13 +182,13 @@ def check(
     schema_text = render_schema() if schema_text is None else schema_text
     schema_path = client_dir / SCHEMA_FILE
     types_path = client_dir / TYPES_FILE
-    committed = schema_path.read_text() if schema_path.is_file() else ""
+    committed = schema_path.read_text(encoding="utf-8") if schema_path.is_file() else ""
     if committed != schema_text:
         result.problems.append(
             f"{SCHEMA_FILE} differs from the API's schema; {REGENERATE}.\n"
             + _diff_summary(committed, schema_text, SCHEMA_FILE)
         )
-    types = types_path.read_text() if types_path.is_file() else ""
+    types = types_path.read_text(encoding="utf-8") if types_path.is_file() else ""
     first_line = types.split("\n", 1)[0]
     if first_line != f"{HASH_PREFIX}{schema_hash(committed)}":
         result.problems.append(
