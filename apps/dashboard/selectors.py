@@ -33,6 +33,7 @@ from apps.analytics.localtime import local_date, timezone_name_of, today_in, zon
 from apps.analytics.selectors import LearnerStats, hours, learner_stats, weekly_study_seconds
 from apps.core.observability.metrics import record_cache_lookup
 from apps.readiness.services.predictions import readiness_summary
+from apps.recommendations.ranking import next_action
 from apps.recommendations.selectors import suggested_topics
 from apps.resources import selectors as resource_selectors
 from apps.study.selectors import TodayBlock, today_block
@@ -97,6 +98,15 @@ def dashboard_for(*, user: User, now: datetime | None = None) -> dict[str, Any]:
     return _document(user, now or timezone.now(), timezone_name_of(user))
 
 
+def _today(work: TodayBlock, topics: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        **work.as_json(),
+        "next_action": next_action(
+            reviews_due=work.reviews_due, new_remaining=work.new_remaining, topics=topics
+        ),
+    }
+
+
 def _document(
     user: User, now: datetime, tz_name: str, today_work: TodayBlock | None = None
 ) -> dict[str, Any]:
@@ -138,8 +148,9 @@ def _document(
             for t in topics
         ],
         "featured_resources": featured_resources(),
-        # The day's reviews and new questions and the streak (apps/study), in the learner's day.
-        "today": (today_work or today_block(user=user, now=now)).as_json(),
+        # The day's reviews and new questions and the streak (apps/study), in the learner's day,
+        # and the one most valuable thing to do now (apps/recommendations).
+        "today": _today(today_work or today_block(user=user, now=now), topics),
         "readiness": readiness_summary(user=user),
     }
 

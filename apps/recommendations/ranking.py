@@ -181,3 +181,46 @@ def digest(topics: list[dict[str, Any]]) -> str:
         for t in topics
     ]
     return hashlib.sha256(json.dumps(summary).encode()).hexdigest()
+
+
+def next_action(
+    *, reviews_due: int, new_remaining: int, topics: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The single most valuable thing to do now, for the dashboard's ``today`` block.
+
+    Due reviews come first: the spaced-repetition schedule is built so that a card reviewed when
+    due is kept for longest per minute spent, and every day it waits costs recall (the ``today``
+    practice mode hands them out first for the same reason). Then new questions in the
+    top-ranked category (as many as today's new limit, the category's unseen questions and an
+    hour allow, with that share of the hour's expected gain); when today's new questions are
+    used up, the top-ranked category itself. None when there is nothing to suggest."""
+    if reviews_due > 0:
+        return {
+            "kind": "reviews",
+            "label": f"{reviews_due} review{'s' if reviews_due != 1 else ''} due",
+            "category_slug": None,
+            "expected_gain_marks": None,
+        }
+    if not topics:
+        return None
+    top = topics[0]
+    evidence = top["evidence"]
+    per_hour = settings.RECOMMENDATION_QUESTIONS_PER_HOUR
+    count = min(new_remaining, evidence["unseen_remaining"], per_hour)
+    if count > 0 and evidence["gain_from"] == "new_questions":
+        gain = round(evidence["expected_gain_marks"] * count / per_hour, 2)
+        label = f"{count} new in {top['category']}"
+        return {
+            "kind": "new",
+            "label": label + (f": +{gain:.1f} marks expected" if gain >= 0.05 else ""),
+            "category_slug": top["category_slug"],
+            "expected_gain_marks": gain,
+        }
+    gain = evidence["expected_gain_marks"]
+    label = f"Practise {top['category']}"
+    return {
+        "kind": "topic",
+        "label": label + (f": +{gain:.1f} marks expected in an hour" if gain >= 0.05 else ""),
+        "category_slug": top["category_slug"],
+        "expected_gain_marks": gain,
+    }

@@ -67,6 +67,18 @@ class FeaturedResourceSerializer(serializers.Serializer):
     thumbnail_url = serializers.CharField(allow_blank=True)
 
 
+class NextActionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["reviews", "new", "topic"])
+    # "label" is also a Field attribute in the stubs; here it is the output field's name.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text='e.g. "12 reviews due", "20 new in Anatomy: +1.4 marks expected"'
+    )
+    category_slug = serializers.SlugField(allow_null=True)
+    expected_gain_marks = serializers.FloatField(
+        allow_null=True, help_text="Marks on Part A expected from doing it (null for reviews)."
+    )
+
+
 class DashboardTodaySerializer(serializers.Serializer):
     reviews_due = serializers.IntegerField(
         help_text="Due reviews the `today` practice mode would hand out now (within the daily "
@@ -78,6 +90,9 @@ class DashboardTodaySerializer(serializers.Serializer):
     streak_days = serializers.IntegerField(
         help_text="Unbroken study days up to today (or yesterday, while today has none yet), "
         "in the learner's timezone."
+    )
+    next_action = NextActionSerializer(
+        allow_null=True, help_text="The single most valuable thing to do now."
     )
 
 
