@@ -271,3 +271,17 @@ def test_today_counts_cost_a_fixed_number_of_queries(
         with django_assert_max_num_queries(5):
             counts = selectors.today_counts(user=user)
     assert counts.new_done == len(bank.all_questions)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_today_sessions_leave_one_open(bank: Bank) -> None:
+    from tests.practice.test_services import _run_together
+
+    user = candidate(daily_new_limit=4)
+    results = _run_together([lambda: today(user) for _ in range(4)])
+    assert all(isinstance(r, PracticeSession) for r in results), results
+    # Serialised on the user's row: each start completed the one before, so one is open and
+    # the day's budget is handed out once.
+    open_sessions = PracticeSession.objects.filter(user=user, completed_at__isnull=True)
+    assert open_sessions.count() == 1
+    assert len(open_sessions.get().question_ids) == 4
