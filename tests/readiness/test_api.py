@@ -213,3 +213,29 @@ def test_a_date_far_in_the_future_for_the_sitting_is_refused(user_client: APICli
     response = user_client.patch("/api/v1/me", {"exam_sitting": date(2099, 1, 1).isoformat()})
     assert response.status_code == 400
     assert "exam_sitting" in response.json()["fields"]
+
+
+@ENOUGH
+def test_the_dashboard_block_costs_the_same_for_a_short_and_a_long_history(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.analytics.models import AnswerFact
+    from apps.readiness.services.predictions import readiness_summary
+
+    short, long = candidates(2)
+    world.answer(short, world.spread_items(40), theta=0.0)
+    world.answer(long, world.spread_items(90), theta=0.0)  # of the bank's 100
+    questions = {q.pk: q for q in world.questions}
+
+    def cost(user: User) -> int:
+        readiness_summary(user=user)  # first read: the learner's row is built once
+        seen = set(AnswerFact.objects.filter(user=user).values_list("question_id", flat=True))
+        fresh = [q for q in questions if q not in seen][:5]
+        publish(*(answer(user, questions[q], correct=True) for q in fresh))
+        with CaptureQueriesContext(connection) as captured:
+            readiness_summary(user=user)
+        assert LearnerAbility.objects.get(user=user).first_answered == len(seen) + 5
+        return len(captured.captured_queries)
+
+    assert cost(short) == cost(long) <= 7
