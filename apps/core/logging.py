@@ -25,14 +25,22 @@ class RequestContextFilter(logging.Filter):
 
 class TaskContextFilter(logging.Filter):
     """Adds ``task_id`` and ``task_name`` to a record logged while a Celery task runs (on a
-    worker, or inline when tasks are eager), as the request filter adds the request id; a record
-    that already names a task (beat's "task sent") keeps its own."""
+    worker, or inline when tasks are eager), as the request filter adds the request id. Celery's
+    own records about a task outside it ("Task ... received") take them from the context Celery
+    attaches (``data``); a record that already names a task (beat's "task sent") keeps its own."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if "task_id" in vars(record):
+            return True
         task = get_current_task()
-        if task is not None and task.request.id is not None and "task_id" not in vars(record):
+        if task is not None and task.request.id is not None:
             record.task_id = task.request.id
             record.task_name = task.name
+            return True
+        context = getattr(record, "data", None)
+        if record.name.startswith("celery") and isinstance(context, dict) and "id" in context:
+            record.task_id = context["id"]
+            record.task_name = context.get("name")
         return True
 
 
@@ -56,6 +64,10 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key in _STANDARD or key.startswith("_"):
+                continue
+            if key == "data" and record.name.startswith("celery"):
+                # Celery's formatting context: the message already says what it means, and the
+                # task's arguments and return value in it may carry personal data.
                 continue
             if key.lower() in _SECRET_KEYS:
                 value = "[redacted]"

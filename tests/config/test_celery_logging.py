@@ -5,10 +5,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from apps.core.logging import JsonFormatter, TaskContextFilter
 
 ROOT_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -64,6 +67,30 @@ def test_worker_and_beat_records_are_json_with_the_task_id() -> None:
     succeeded = next(r for r in records if r["logger"] == "celery.app.trace")
     assert succeeded["message"].startswith(f"Task tests.logs_something[{printed['worker']}]")
     assert succeeded["task_id"] == printed["worker"]
+    assert "data" not in succeeded  # Celery's context (arguments, return value) is not copied
     assert "task_id" not in by_message["outside any task"]
     sent = by_message["task sent"]
     assert (sent["task_id"], sent["task_name"]) == (printed["beat"], "core.drain_outbox")
+
+
+def test_celerys_records_about_a_task_name_it_without_its_arguments() -> None:
+    # As the worker logs a message it has just received (celery.worker.strategy), outside the
+    # task: the context Celery attaches gives the id and name; the arguments stay out.
+    context = {"id": "5f1c", "name": "accounts.send_verification_email", "args": "(42,)"}
+    record = logging.getLogger("celery.worker.strategy").makeRecord(
+        "celery.worker.strategy",
+        logging.INFO,
+        __file__,
+        1,
+        "Task %(name)s[%(id)s] received",
+        (context,),
+        None,
+        extra={"data": context},
+    )
+    assert TaskContextFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["message"] == "Task accounts.send_verification_email[5f1c] received"
+    assert (line["task_id"], line["task_name"]) == ("5f1c", "accounts.send_verification_email")
+    assert "data" not in line
+    assert "(42,)" not in json.dumps(line)
