@@ -239,3 +239,17 @@ def test_the_dashboard_block_costs_the_same_for_a_short_and_a_long_history(world
         return len(captured.captured_queries)
 
     assert cost(short) == cost(long) <= 7
+
+
+def test_with_billing_on_readiness_needs_its_entitlement(
+    world: World, user: User, settings: Any
+) -> None:
+    settings.BILLING_ENABLED = True
+    settings.STRIPE_SECRET_KEY = "sk_test_readiness"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_readiness"
+    client = client_for(user)
+    response = client.get("/api/v1/analytics/readiness")
+    assert response.status_code == 403
+    assert response.json()["code"] == "entitlement_required"
+    block = client.get("/api/v1/dashboard").json()["readiness"]
+    assert block == {"status": "not_entitled", "pass_probability": None}

@@ -97,7 +97,7 @@ class DashboardTodaySerializer(serializers.Serializer):
 
 
 class DashboardReadinessSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "insufficient_data"])
+    status = serializers.ChoiceField(choices=["ok", "insufficient_data", "not_entitled"])
     pass_probability = serializers.FloatField(
         allow_null=True,
         help_text="The chance of passing Part A (null until readiness has enough data).",

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.billing.entitlements import Entitlement, require_entitlement
 from apps.core.api.schema import error_responses
 from apps.readiness.api.serializers import ReadinessSerializer
 from apps.readiness.services.predictions import readiness_for
@@ -26,9 +27,11 @@ class ReadinessView(APIView):
             "the probability of passing (combined mark and every paper's minimum), the unseen-only "
             "score and a percentile among candidates sitting in the same month (null below the "
             "minimum cohort). With too little data `status` is `insufficient_data` and `needed` "
-            "says what is missing; `papers` is then empty. Method: docs/readiness.md."
+            "says what is missing; `papers` is then empty. With billing on, it needs the "
+            "`readiness` entitlement (403 `entitlement_required`). Method: docs/readiness.md."
         ),
-        responses={200: ReadinessSerializer, **error_responses(401)},
+        responses={200: ReadinessSerializer, **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
+        require_entitlement(request.user, Entitlement.READINESS)  # always held with billing off
         return Response(readiness_for(user=cast(User, request.user)))

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from apps.accounts.models import Profile, User
+from apps.billing.entitlements import Entitlement, has_entitlement
 from apps.readiness import irt
 from apps.readiness.compiled import CompiledModel, compiled_model
 from apps.readiness.models import LearnerAbility
@@ -181,7 +182,10 @@ def readiness_for(*, user: User) -> dict[str, Any]:
 
 
 def readiness_summary(*, user: User) -> dict[str, Any]:
-    """The dashboard's block: ``{"status", "pass_probability"}`` (null unless ``ok``)."""
+    """The dashboard's block: ``{"status", "pass_probability"}`` (null unless ``ok``; status
+    ``not_entitled`` when billing is on and the learner's plan has no readiness)."""
+    if not has_entitlement(user, Entitlement.READINESS):
+        return {"status": "not_entitled", "pass_probability": None}
     model = compiled_model()
     if model is None:
         return {"status": "insufficient_data", "pass_probability": None}
