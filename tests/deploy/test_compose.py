@@ -5,8 +5,14 @@ across a restart, and every variable compose sets is one the code reads."""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+from importlib import resources
 from typing import Any
+
+import jsonschema
+import pytest
 
 from tests.deploy.manifests import (
     ROOT,
@@ -22,12 +28,39 @@ from tests.deploy.manifests import (
 APP_IMAGE = "openmrcs:latest"
 
 
+def compose_schema() -> dict[str, Any]:
+    """The Compose Specification's schema, as vendored by the check-jsonschema package."""
+    vendor = resources.files("check_jsonschema.builtin_schemas.vendor")
+    schema: dict[str, Any] = json.loads((vendor / "compose-spec.json").read_text())
+    return schema
+
+
+def validate_compose(document: dict[str, Any]) -> None:
+    schema = compose_schema()
+    jsonschema.validators.validator_for(schema)(schema).validate(document)
+
+
 def app_services() -> dict[str, dict[str, Any]]:
     return {n: s for n, s in compose_services().items() if s.get("image") == APP_IMAGE}
 
 
 def words(service: dict[str, Any]) -> list[str]:
     return command_words(service.get("command", []))
+
+
+def test_the_file_is_valid_against_the_compose_specification() -> None:
+    validate_compose(compose())
+
+
+def test_the_compose_schema_rejects_a_misspelt_key() -> None:
+    broken = copy.deepcopy(compose())
+    broken["services"]["web"]["depend_on"] = broken["services"]["web"].pop("depends_on")
+    with pytest.raises(jsonschema.ValidationError):
+        validate_compose(broken)
+    broken = copy.deepcopy(compose())
+    broken["services"]["web"]["depends_on"]["migrate"]["condition"] = "service_finished"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_compose(broken)
 
 
 def test_the_image_and_compose_share_one_gunicorn_command() -> None:
