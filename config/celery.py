@@ -33,7 +33,7 @@ TASK_QUEUES: dict[str, str] = {
     # email: the messages someone is waiting for (verify, reset, unlock), one each, bounded by
     # the SMTP timeout; never queued behind a million weekly summaries
     "accounts.send_verification_email": "email",
-    "accounts.send_password_reset_email": "email",
+    "accounts.send_password_reset_email": "email",  # nosec B105 # a queue, not a password
     "accounts.send_unlock_email": "email",
     "accounts.send_registration_attempt_email": "email",
     "notifications.send_templated_email": "email",
