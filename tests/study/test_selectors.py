@@ -191,3 +191,21 @@ def test_memory_of_a_new_candidate_is_empty(bank: Bank, django_assert_num_querie
     user = candidate()
     with django_assert_num_queries(2):  # the weights, the cards
         assert selectors.memory_by_category(user=user) == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "by_day"), [("Pacific/Auckland", [0, 1]), ("Europe/London", [1, 0])]
+)
+def test_the_review_forecast_files_cards_on_the_candidates_days(
+    bank: Bank, zone: str, by_day: list[int]
+) -> None:
+    from apps.practice.models import ReviewCard
+    from tests.practice.test_today import put_due
+
+    user = candidate(timezone=zone)
+    # Due at 11:30 UTC: the same day in London, the next day in Auckland.
+    put_due(user, bank.anatomy_questions[0], AFTER_AUCKLAND_MIDNIGHT)
+    assert ReviewCard.objects.filter(user=user).count() == 1
+    forecast = selectors.review_forecast(user=user, now=BEFORE_AUCKLAND_MIDNIGHT)
+    assert [d.reviews for d in forecast[:2]] == by_day
+    assert forecast[0].date == date(2026, 12, 4)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import TypedDict
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
@@ -13,6 +12,7 @@ from fsrs import Scheduler
 
 from apps.accounts.models import User
 from apps.practice.models import ReviewCard, SchedulerParameters
+from apps.practice.selectors.today import local_day, study_settings_of
 from apps.practice.spaced_repetition import retrievability, scheduler_for
 from apps.questions.selectors import published_questions
 
@@ -33,18 +33,6 @@ class ReviewQueue(TypedDict):
     next_due_at: datetime | None
 
 
-def _zone_of(user: User) -> ZoneInfo:
-    """The user's profile timezone; UTC without a profile or for an unknown name."""
-    try:
-        name = user.profile.timezone
-    except User.profile.RelatedObjectDoesNotExist:
-        name = ""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def review_queue(*, user: User, now: datetime | None = None) -> ReviewQueue:
     """How many of the user's cards are due now, how many by the end of the user's day (in
     their profile timezone; the overdue ones included), and when the next card not yet due
@@ -52,9 +40,7 @@ def review_queue(*, user: User, now: datetime | None = None) -> ReviewQueue:
     be asked count, so the numbers agree with what the ``due`` mode draws. One query (the
     profile comes with the authenticated user)."""
     now = now or timezone.now()
-    zone = _zone_of(user)
-    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
-    end_of_today = datetime.combine(tomorrow, time.min, tzinfo=zone)
+    end_of_today = local_day(study_settings_of(user).zone, now).end
     row = ReviewCard.objects.filter(
         user_id=user.pk, question_id__in=published_questions().values("id")
     ).aggregate(
