@@ -12,8 +12,9 @@ Reasons (thresholds in settings) say *why* in words; the rank comes from the gai
 4. **Keep Practising**: everything else.
 
 Inputs: the learner's per-category aggregates (analytics), the readiness model's expected score
-per category (readiness), unseen questions left and memory per category (study), each
-category's marks on the two papers (the exam standards) and the bank's size per category.
+per category (readiness), memory per category (study: cards and their mean retrievability;
+unseen questions are the bank less the cards), each category's marks on the two papers (the
+exam standards) and the bank's size per category (shared, cached a minute).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from apps.questions.models import Question
 from apps.readiness.services.predictions import expected_category_scores
 from apps.recommendations.gains import CategoryInputs, expected_gain, shrunk_score
 from apps.study.selectors.memory import memory_by_category
-from apps.study.selectors.plan import unseen_remaining_by_category
 
 LOW_SCORE = "Low Score"
 NEEDS_REVIEW = "Needs Review"
@@ -107,7 +107,6 @@ def rank_categories(*, user: User, stats: LearnerStats, now: datetime) -> list[d
     ``reason``, ``answered``, ``last_practiced_at``, ``evidence``)."""
     bank, marks = _bank_and_marks()
     model_scores = expected_category_scores(user=user)
-    unseen = unseen_remaining_by_category(user_id=user.pk)
     memory = {m.category_id: m for m in memory_by_category(user=user, now=now)}
     total_marks = sum(marks.values()) or 1
     rows = []
@@ -121,7 +120,11 @@ def rank_categories(*, user: User, stats: LearnerStats, now: datetime) -> list[d
                 correct=category.correct,
                 model_score=model_scores.get(category.category_id),
             ),
-            unseen_remaining=unseen.get(category.category_id, 0),
+            # never answered in practice = the bank less the learner's cards there (the same
+            # rule as the study plan's unseen count, without re-reading the bank per learner)
+            unseen_remaining=max(
+                bank.get(category.category_id, 0) - (remembered.cards if remembered else 0), 0
+            ),
             bank_size=bank.get(category.category_id, 0),
             cards=remembered.cards if remembered else 0,
             mean_retrievability=remembered.mean_retrievability if remembered else None,
