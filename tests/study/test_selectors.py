@@ -9,7 +9,6 @@ import pytest
 import time_machine
 
 from apps.accounts.models import User
-from apps.analytics.models import DailyActivity
 from apps.practice.models import PracticeMode
 from apps.practice.services import create_practice_session
 from apps.study import selectors
@@ -50,21 +49,6 @@ def days(*offsets: int) -> list[date]:
 )
 def test_streak_runs(studied: list[date], current: int, longest: int) -> None:
     assert streak_runs(studied, D) == (current, longest)
-
-
-@pytest.mark.parametrize("offsets", [(), (0,), (1,), (2,), (0, 1, 2, 4, 5), (1, 2, 3), (0, 3)])
-def test_the_current_streak_statement_is_the_rule_read_with_the_orm(
-    user: User, offsets: tuple[int, ...]
-) -> None:
-    DailyActivity.objects.bulk_create(
-        DailyActivity(user=user, date=day, answered=3) for day in days(*offsets)
-    )
-    # A day with reading time only is not a study day.
-    DailyActivity.objects.get_or_create(
-        user=user, date=D - timedelta(days=10), defaults={"reading_sec": 60}
-    )
-    expected, _ = streak_runs(selectors.study_days(user_id=user.pk), D)
-    assert selectors.current_streak_days(user_id=user.pk, today=D) == expected
 
 
 @pytest.mark.parametrize(("zone", "streak"), [("Pacific/Auckland", 2), ("Europe/London", 1)])
