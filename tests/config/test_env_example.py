@@ -114,7 +114,7 @@ def test_the_values_shown_are_the_settings_defaults() -> None:
 
 
 def test_the_check_reads_the_table_and_the_defaults() -> None:
-    # The helpers above find what they are meant to (so the two tests cannot pass vacuously).
+    # The readers above find what they are meant to (so the two tests cannot pass vacuously).
     assert {"DATABASE_URL", "THROTTLE_*", "SEED_DEMO_PASSWORD"} <= readme_variables()
     assert settings_defaults()["EMAIL_VERIFICATION_MAX_AGE_SECONDS"] == [259200]
     assert shown(settings_defaults()["METRICS_ALLOWED_IPS"][0]) == "127.0.0.1,::1"
