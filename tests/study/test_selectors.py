@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apps.accounts.models import User
 from apps.practice.models import PracticeMode
@@ -193,3 +195,24 @@ def test_the_review_forecast_files_cards_on_the_candidates_days(
     forecast = selectors.review_forecast(user=user, now=BEFORE_AUCKLAND_MIDNIGHT)
     assert [d.reviews for d in forecast[:2]] == by_day
     assert forecast[0].date == date(2026, 12, 4)
+
+
+@given(st.sets(st.integers(min_value=-3, max_value=60), max_size=40))
+def test_streak_runs_agree_with_counting_day_by_day(offsets: set[int]) -> None:
+    studied = {D - timedelta(days=o) for o in offsets}  # negative offsets: days to come
+    current, longest = streak_runs(studied, D)
+    # Day by day: back from today (or yesterday when today has no study) while studied.
+    start = D if D in studied else D - timedelta(days=1)
+    expected_current = 0
+    while start - timedelta(days=expected_current) in studied:
+        expected_current += 1
+    assert current == expected_current
+    past = sorted(d for d in studied if d <= D)
+    expected_longest = 0
+    for first in past:
+        length = 0
+        while first + timedelta(days=length) in studied and first + timedelta(days=length) <= D:
+            length += 1
+        expected_longest = max(expected_longest, length)
+    assert longest == expected_longest
+    assert longest >= current
