@@ -140,12 +140,20 @@ def queues_of(words: list[str]) -> tuple[str, ...]:
     raise AssertionError(f"a worker without -Q consumes every queue: {words}")
 
 
+CELERY_SCRIPT = "scripts/celery.sh"
+
+
+def is_celery(words: list[str]) -> bool:
+    """Celery itself, or through the script the deployments start it with."""
+    return "celery" in words or CELERY_SCRIPT in words
+
+
 def is_worker(words: list[str]) -> bool:
-    return "celery" in words and "worker" in words
+    return is_celery(words) and "worker" in words
 
 
 def is_beat(words: list[str]) -> bool:
-    return "celery" in words and "beat" in words
+    return is_celery(words) and "beat" in words
 
 
 def compose_worker_queues() -> dict[str, tuple[str, ...]]:

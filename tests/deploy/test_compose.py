@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
+import sys
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
 from tests.deploy.manifests import (
+    CELERY_SCRIPT,
     ROOT,
     command_words,
     compose,
@@ -164,3 +169,38 @@ def test_every_app_service_runs_production_settings_with_a_real_broker() -> None
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production", name
         assert env["CELERY_TASK_ALWAYS_EAGER"] == "false", name
         assert env["DATABASE_URL"].startswith("postgres://"), name
+
+
+def test_workers_and_beat_start_through_the_script_that_empties_the_metrics_directory() -> None:
+    for name, service in compose_services().items():
+        command = words(service)
+        if is_worker(command) or is_beat(command):
+            assert command[:2] == ["sh", CELERY_SCRIPT], name
+        if is_worker(command):
+            env = service["environment"]
+            assert env["CELERY_METRICS_PORT"], name
+            # Else the pool processes' task counts are not visible (celery_signals warns).
+            assert env["PROMETHEUS_MULTIPROC_DIR"], name
+
+
+def test_the_celery_script_empties_the_metrics_directory_and_runs_celery(tmp_path: Path) -> None:
+    metrics = tmp_path / "prometheus"
+    metrics.mkdir()
+    (metrics / "counter_999999.db").write_bytes(b"left by the previous run")
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+    }
+    done = subprocess.run(
+        ["sh", CELERY_SCRIPT, "--version"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.match(r"\d+\.\d+", done.stdout)  # celery answered
+    assert metrics.is_dir()
+    assert list(metrics.iterdir()) == []

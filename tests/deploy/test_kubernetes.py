@@ -20,6 +20,7 @@ import pytest
 from django.urls import reverse
 
 from tests.deploy.manifests import (
+    CELERY_SCRIPT,
     KUSTOMIZE_BASE,
     PRODUCTION_SETTINGS,
     command_words,
@@ -174,6 +175,18 @@ def test_one_worker_deployment_per_queue_group_and_one_beat_recreated() -> None:
         for h in of_kind("HorizontalPodAutoscaler")
         if h["spec"]["scaleTargetRef"]["name"] == "beat"
     ]
+
+
+def test_workers_and_beat_start_through_the_script_that_empties_the_metrics_directory() -> None:
+    for deployment in of_kind("Deployment"):
+        container = main_container(deployment)
+        command = container_words(container)
+        if is_worker(command) or is_beat(command):
+            assert command[:2] == ["sh", CELERY_SCRIPT], deployment["metadata"]["name"]
+        if is_worker(command):
+            env = literal_env(container)
+            assert env["CELERY_METRICS_PORT"] == str(container["ports"][0]["containerPort"])
+            assert env["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def test_beat_liveness_reads_the_heartbeat_of_its_own_schedule_file() -> None:
