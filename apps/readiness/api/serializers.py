@@ -59,7 +59,7 @@ class NeededSerializer(serializers.Serializer):
     )
 
 
-class ReadinessSerializer(serializers.Serializer):
+class CandidateReadinessSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "insufficient_data"])
     needed = NeededSerializer(required=False)
     message = serializers.CharField(required=False)

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.billing.entitlements import Entitlement, require_entitlement
 from apps.core.api.schema import error_responses
-from apps.readiness.api.serializers import ReadinessSerializer
+from apps.readiness.api.serializers import CandidateReadinessSerializer
 from apps.readiness.services.predictions import readiness_for
 
 
@@ -30,7 +30,7 @@ class ReadinessView(APIView):
             "says what is missing; `papers` is then empty. With billing on, it needs the "
             "`readiness` entitlement (403 `entitlement_required`). Method: docs/readiness.md."
         ),
-        responses={200: ReadinessSerializer, **error_responses(401, 403)},
+        responses={200: CandidateReadinessSerializer, **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         require_entitlement(request.user, Entitlement.READINESS)  # always held with billing off
