@@ -10,6 +10,7 @@ and published once the broker is back (apps/core/queue.py).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from apps.core.queue import drain_outbox
 from apps.exams.models import ExamSession, SessionStatus
 from apps.exams.services import start_exam_session
 from apps.notifications.services import create_broadcast
+from config.celery import TASK_QUEUES
 from config.celery import app as celery_app
 from tests.conftest import client_for
 from tests.exams.factories import blueprint_template, correct_answers, make_bank
@@ -133,5 +135,6 @@ def test_broker_down_during_exam_submit(
         broker.start()
         _forget_connections(celery_app)
         assert drain_outbox() == {"published": len(kept), "failed": 0, "remaining": 0}
-        # Every kept message is now on the broker's default queue, for a worker to run.
-        assert broker.client().llen("celery") == len(kept)
+        # Every kept message is now on the broker, on its task's queue, for that group's worker.
+        queues = Counter(TASK_QUEUES[task_name] for task_name, _ in kept)
+        assert {queue: broker.client().llen(queue) for queue in queues} == dict(queues)
