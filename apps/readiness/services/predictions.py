@@ -25,6 +25,7 @@ from django.db.models import Count, Q
 
 from apps.accounts.models import Profile, User
 from apps.billing.entitlements import Entitlement, has_entitlement
+from apps.core.db_routing import reading_from_replica
 from apps.readiness import irt
 from apps.readiness.compiled import CompiledModel, compiled_model
 from apps.readiness.models import LearnerAbility
@@ -76,6 +77,7 @@ def _interval(values: tuple[float, float, float]) -> tuple[int, list[int]]:
     return round(mean), [round(low), round(high)]
 
 
+@reading_from_replica()  # a cohort-wide count: heavy, and a few seconds' lag changes nothing
 def percentile_for(*, user: User, theta: float, sitting: date | None) -> dict[str, Any] | None:
     """The learner's standing on the ability scale among candidates aiming at a sitting in the
     same month who have enough answers for a prediction; None below ``READINESS_MIN_COHORT``."""
