@@ -97,6 +97,11 @@ app.conf.beat_schedule = {
         "task": "practice.fit_scheduler_parameters",
         "schedule": crontab(hour=4, minute=10),
     },
+    # recommendations: every active learner's ranking, after readiness's calibration
+    "recommendations-compute": {
+        "task": "recommendations.compute_all",
+        "schedule": crontab(hour=4, minute=20),
+    },
     # recommendations: forget dismissals whose hiding period is over
     "recommendations-purge-dismissals": {
         "task": "recommendations.purge_expired_dismissals",
