@@ -166,3 +166,75 @@ def test_a_broken_timezone_name_is_utc_never_a_500(bank: Bank) -> None:
     user = candidate(timezone="Not/AZone")
     with time_machine.travel(BEFORE_AUCKLAND_MIDNIGHT, tick=False):
         assert get(user, TODAY)["date"] == "2026-12-04"
+
+
+# --- Memory per card -------------------------------------------------------------------------
+
+CARDS = "/api/v1/analytics/memory/cards"
+
+
+def test_cards_most_overdue_first_with_their_recall(bank: Bank) -> None:
+    user, other = candidate(), candidate()
+    with time_machine.travel(BEFORE_AUCKLAND_MIDNIGHT, tick=False):
+        study(user, 4)
+        study(other, 2)
+    with time_machine.travel(BEFORE_AUCKLAND_MIDNIGHT + timedelta(days=1), tick=False):
+        body = get(user, CARDS)
+    assert body["count"] == 4
+    rows = body["results"]
+    assert [r["due"] for r in rows] == sorted(r["due"] for r in rows)
+    # Two first answers were wrong: due again 10 minutes later, so the most overdue; a wrong
+    # first answer is not a lapse (the card was never learned).
+    assert [r["reps"] for r in rows] == [1, 1, 1, 1]
+    assert [r["lapses"] for r in rows] == [0, 0, 0, 0]
+    assert all(0 < r["retrievability"] < 1 for r in rows)
+    assert rows[0]["retrievability"] < rows[-1]["retrievability"]
+    assert {r["question_id"] for r in rows}.isdisjoint(
+        {r["question_id"] for r in get(other, CARDS)["results"]}
+    )
+
+
+def test_cards_of_one_category(bank: Bank) -> None:
+    user = candidate()
+    with time_machine.travel(BEFORE_AUCKLAND_MIDNIGHT, tick=False):
+        study(user, 10)
+        body = get(user, f"{CARDS}?category=physiology&page_size=2")
+    assert body["count"] == 4
+    assert [r["category_slug"] for r in body["results"]] == ["physiology", "physiology"]
+    assert body["next"] is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("category=no-such-category", "category"),
+        ("category=not%20a%20slug", "category"),
+        ("page_size=101", "page_size"),
+        ("sort=due", "sort"),
+    ],
+)
+def test_bad_card_queries_are_400(
+    user_client: APIClient, bank: Bank, query: str, field: str
+) -> None:
+    response = user_client.get(f"{CARDS}?{query}")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"]
+
+
+def test_cards_cost_the_same_for_a_long_page(bank: Bank) -> None:
+    few, many = candidate(), candidate()
+    with time_machine.travel(BEFORE_AUCKLAND_MIDNIGHT, tick=False):
+        study(few, 1)
+        study(many, 10)
+
+        def cost(user: User) -> int:
+            client = client_for(user)
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(CARDS).status_code == 200
+            return len(ctx.captured_queries)
+
+        assert cost(few) == cost(many)
+
+
+def test_cards_need_authentication(api_client: APIClient) -> None:
+    assert api_client.get(CARDS).status_code == 401

@@ -80,6 +80,7 @@ MATRIX: dict[str, str | dict[str, str]] = {
     "api/v1/analytics/trends": AUTH,
     "api/v1/analytics/heartbeat": AUTH,
     "api/v1/analytics/memory": AUTH,
+    "api/v1/analytics/memory/cards": AUTH,
     "api/v1/analytics/readiness": AUTH,
     "api/v1/study/today": AUTH,
     "api/v1/recommendations/topics": AUTH,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 from fsrs import Scheduler
 
@@ -103,3 +103,14 @@ def card_memories(*, user: User, now: datetime | None = None) -> list[CardMemory
         )
         for qid, category_id, due, state in rows
     ]
+
+
+def cards_of(*, user_id: int, category_id: int | None = None) -> QuerySet[ReviewCard]:
+    """The user's cards of questions a candidate can still be asked (in ``category_id`` when
+    given), most overdue first, with their question's category."""
+    cards = ReviewCard.objects.filter(
+        user_id=user_id, question_id__in=published_questions().values("id")
+    )
+    if category_id is not None:
+        cards = cards.filter(question__category_id=category_id)
+    return cards.select_related("question__category").order_by("due", "id")

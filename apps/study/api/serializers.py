@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
+
 
 class StudyReviewsSerializer(serializers.Serializer):
     due = serializers.IntegerField(help_text="Cards due now (the overdue ones included).")
@@ -98,3 +100,23 @@ class CategoryMemorySerializer(serializers.Serializer):
         help_text="Mean probability of recalling them now (FSRS), 0 to 1."
     )
     due_now = serializers.IntegerField()
+
+
+class MemoryCardsQuerySerializer(InputSerializer):
+    category = serializers.SlugField(
+        max_length=120, required=False, help_text="Only the cards of this category."
+    )
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class CardRecallSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    category_slug = serializers.CharField()
+    retrievability = serializers.FloatField(
+        help_text="Probability of recalling the question now (FSRS), 0 to 1."
+    )
+    due = serializers.DateTimeField()
+    last_review_at = serializers.DateTimeField(allow_null=True)
+    reps = serializers.IntegerField()
+    lapses = serializers.IntegerField()

@@ -8,14 +8,21 @@ from __future__ import annotations
 from typing import cast
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.core.api.schema import error_responses
+from apps.practice.models import ReviewCard
 from apps.study import selectors
-from apps.study.api.serializers import CategoryMemorySerializer, StudyTodaySerializer
+from apps.study.api.serializers import (
+    CardRecallSerializer,
+    CategoryMemorySerializer,
+    MemoryCardsQuerySerializer,
+    StudyTodaySerializer,
+)
 
 
 def _user(request: Request) -> User:
@@ -56,3 +63,30 @@ class MemoryView(APIView):
     def get(self, request: Request) -> Response:
         rows = selectors.memory_by_category(user=_user(request))
         return Response(CategoryMemorySerializer(rows, many=True).data)
+
+
+class MemoryCardsView(generics.GenericAPIView[ReviewCard]):
+    serializer_class = CardRecallSerializer
+
+    @extend_schema(
+        tags=["analytics"],
+        summary="What the caller can recall now, per card",
+        description=(
+            "The caller's review cards, most overdue first, each with its retrievability now "
+            "(FSRS, with the caller's own weights once fitted), due time and reviews; "
+            "`?category=<slug>` narrows them to one category (an unknown slug is a 400). "
+            "Paginated; a fixed number of queries whatever the page size."
+        ),
+        parameters=[MemoryCardsQuerySerializer],
+        responses={200: CardRecallSerializer(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        query = MemoryCardsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = _user(request)
+        cards = selectors.memory_cards(
+            user_id=user.pk, category_slug=query.validated_data.get("category")
+        )
+        page = self.paginate_queryset(cards)
+        rows = selectors.recall_of(user=user, cards=page or [])
+        return self.get_paginated_response(CardRecallSerializer(rows, many=True).data)

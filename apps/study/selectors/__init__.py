@@ -7,9 +7,12 @@ Public for other apps (recommendations, dashboard, notifications):
 """
 
 from apps.study.selectors.memory import (
+    CardRecall,
     CategoryMemory,
     mean_retrievability_by_category,
     memory_by_category,
+    memory_cards,
+    recall_of,
 )
 from apps.study.selectors.plan import (
     FORECAST_DAYS,
@@ -39,6 +42,7 @@ from apps.study.selectors.today import (
 __all__ = [
     "FORECAST_DAYS",
     "STUDY_DAY",
+    "CardRecall",
     "CategoryMemory",
     "CategoryPlan",
     "ForecastDay",
@@ -50,7 +54,9 @@ __all__ = [
     "current_streak_days",
     "mean_retrievability_by_category",
     "memory_by_category",
+    "memory_cards",
     "plan_for",
+    "recall_of",
     "review_forecast",
     "streak_of",
     "streak_runs",
