@@ -38,6 +38,20 @@ def _clean_cache() -> Iterator[None]:
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _forget_process_models() -> Iterator[None]:
+    """Readiness's compiled model and recommendations' shared bank counts are kept per process
+    for a minute; each test's database starts empty, so each test starts without them."""
+    from apps.readiness.compiled import forget_compiled_model
+    from apps.recommendations.ranking import forget_shared_inputs
+
+    forget_compiled_model()
+    forget_shared_inputs()
+    yield
+    forget_compiled_model()
+    forget_shared_inputs()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -93,8 +93,16 @@ class LearnerAbility(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
+    # No database constraint: a process may still hold a run in its compiled model for a minute
+    # after the nightly job pruned it; a row written against it then simply reads as "from
+    # another run" and is rebuilt on the next read, instead of failing the request.
     run = models.ForeignKey(
-        CalibrationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        CalibrationRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     log_likelihood = ArrayField(models.FloatField(), default=list)
     theta = models.FloatField(default=0.0)

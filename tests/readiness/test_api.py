@@ -253,3 +253,23 @@ def test_with_billing_on_readiness_needs_its_entitlement(
     assert response.json()["code"] == "entitlement_required"
     block = client.get("/api/v1/dashboard").json()["readiness"]
     assert block == {"status": "not_entitled", "pass_probability": None}
+
+
+@ENOUGH
+def test_a_run_pruned_while_a_process_still_holds_it_does_not_fail_a_read(
+    world: World, user: User
+) -> None:
+    from apps.readiness.compiled import compiled_model
+    from apps.readiness.models import CalibrationRun
+
+    world.answer(user, world.spread_items(40), theta=0.5)
+    held = compiled_model()  # this process keeps the run for a minute
+    assert held is not None
+    CalibrationRun.objects.filter(pk=held.run.pk).delete()  # pruned by a newer night's job
+    body = client_for(user).get("/api/v1/analytics/readiness").json()
+    assert body["status"] == "ok"
+    calibrate()
+    forget_compiled_model()
+    again = client_for(user).get("/api/v1/analytics/readiness").json()
+    assert again["status"] == "ok"
+    assert LearnerAbility.objects.get(user=user).run_id != held.run.pk  # rebuilt on the new run

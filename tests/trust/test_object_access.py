@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import AuthSession, Role
-from apps.exams.models import ExamAnswer, ExamSession
+from apps.exams.models import ExamAnswer, ExamSession, ExamSessionEvent
 from apps.notifications.models import Notification
 from apps.practice.models import PracticeAttempt, PracticeSession, QuestionFlag
 from tests.trust.data import World, make_world
@@ -26,6 +27,7 @@ def _requests(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         "selected_option_ids": world.body[("/practice/sessions/", "selected_option_ids")],
         "time_spent_sec": 5,
     }
+    signal = {"kind": "focus_lost", "at": timezone.now().isoformat()}
     exam_answer = {
         "question_id": world.body[("/exams/sessions/", "question_id")],
         "selected_option_ids": world.body[("/exams/sessions/", "selected_option_ids")],
@@ -40,6 +42,7 @@ def _requests(world: World) -> list[tuple[str, str, dict[str, Any]]]:
         ("DELETE", f"/api/v1/practice/flags/{flagged}", {}),
         ("GET", f"/api/v1/exams/sessions/{exam}", {}),
         ("POST", f"/api/v1/exams/sessions/{exam}/attempts", exam_answer),
+        ("POST", f"/api/v1/exams/sessions/{exam}/events", signal),
         ("POST", f"/api/v1/exams/sessions/{exam}/submit", {}),
         ("GET", f"/api/v1/exams/sessions/{exam}/review", {}),
         ("POST", f"/api/v1/notifications/{ids[('/notifications/', 'notification_id')]}/read", {}),
@@ -109,6 +112,7 @@ def _owner_state(world: World) -> dict[str, Any]:
         ).count(),
         "exam": ExamSession.objects.filter(pk=exam).values("status", "submitted_at").first(),
         "exam_answers": ExamAnswer.objects.filter(session_id=exam).count(),
+        "exam_events": ExamSessionEvent.objects.filter(session_id=exam).count(),
         "notification": Notification.objects.filter(
             pk=world.ids[("/notifications/", "notification_id")]
         )

@@ -178,7 +178,9 @@ class MeSerializer(serializers.Serializer):
     prefers_explanations = serializers.BooleanField(
         source="profile.prefers_explanations", read_only=True
     )
-    exam_sitting = serializers.DateField(source="profile.exam_sitting", read_only=True)
+    exam_sitting = serializers.DateField(
+        source="profile.exam_sitting", read_only=True, allow_null=True
+    )
     desired_retention = serializers.FloatField(source="profile.desired_retention", read_only=True)
     daily_review_limit = serializers.IntegerField(
         source="profile.daily_review_limit", read_only=True
