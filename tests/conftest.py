@@ -40,16 +40,20 @@ def _clean_cache() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _forget_process_models() -> Iterator[None]:
-    """Readiness's compiled model and recommendations' shared bank counts are kept per process
-    for a minute; each test's database starts empty, so each test starts without them."""
+    """Readiness's compiled model and the shared bank counts (recommendations, the study day) are
+    kept per process for a minute; each test's database starts empty, so each test starts
+    without them."""
+    from apps.questions.selectors import forget_published_question_count
     from apps.readiness.compiled import forget_compiled_model
     from apps.recommendations.ranking import forget_shared_inputs
 
     forget_compiled_model()
     forget_shared_inputs()
+    forget_published_question_count()
     yield
     forget_compiled_model()
     forget_shared_inputs()
+    forget_published_question_count()
 
 
 @pytest.fixture

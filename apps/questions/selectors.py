@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,26 @@ from apps.questions.models import (
 def published_questions() -> QuerySet[Question]:
     """Questions a candidate may see: published, in an active category."""
     return Question.objects.published()
+
+
+_BANK_COUNT_SECONDS = 60.0
+_bank_count: list[tuple[float, int]] = []  # (read at, count), one entry per process
+
+
+def published_question_count() -> int:
+    """How many questions a candidate may see, read at most once a minute per process: counting
+    the bank costs milliseconds that grow with it, and the dashboard's day would pay them on
+    every miss. A question published or retired shows in the count within the minute."""
+    now = time.monotonic()
+    if _bank_count and now - _bank_count[0][0] < _BANK_COUNT_SECONDS:
+        return _bank_count[0][1]
+    count = published_questions().count()
+    _bank_count[:] = [(now, count)]
+    return count
+
+
+def forget_published_question_count() -> None:
+    _bank_count.clear()
 
 
 def drawable_question_ids(

@@ -39,7 +39,7 @@ from apps.accounts.models import (
 )
 from apps.practice.models import PracticeAttempt, ReviewCard
 from apps.questions.held_out import held_out_questions
-from apps.questions.selectors import published_questions
+from apps.questions.selectors import published_question_count, published_questions
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,11 @@ def today_counts(
         seen=Count("id", filter=Q(question_id__in=drawable.values("id"))),
         next_due_at=Min("due", filter=Q(due__gt=now, question_id__in=drawable.values("id"))),
     )
-    bank = drawable.count()
+    # The bank's size changes rarely and costs a scan to count: read once a minute per process,
+    # less the held-out questions (a handful, counted only when an exam is open).
+    bank = published_question_count()
+    if held_out:
+        bank -= published_questions().filter(id__in=list(held_out)).count()
     reviews_done, new_done = done_today(user_id=user.pk, day=day)
     return TodayCounts(
         day=day,
