@@ -168,11 +168,15 @@ def today_counts(
     if held_out is None:
         held_out = held_out_questions.get().question_ids(user_id=user.pk, at=now)
     drawable = published_questions().exclude(id__in=list(held_out))
-    cards = ReviewCard.objects.filter(user_id=user.pk).aggregate(
+    # One pass over the learner's cards of drawable questions (the bank is read once, not once
+    # per count).
+    cards = ReviewCard.objects.filter(
+        user_id=user.pk, question_id__in=drawable.values("id")
+    ).aggregate(
         # Aliases differ from the fields: an alias named like one would shadow it in the filters.
-        due_now=Count("id", filter=Q(due__lte=now, question_id__in=drawable.values("id"))),
-        seen=Count("id", filter=Q(question_id__in=drawable.values("id"))),
-        next_due_at=Min("due", filter=Q(due__gt=now, question_id__in=drawable.values("id"))),
+        due_now=Count("id", filter=Q(due__lte=now)),
+        seen=Count("id"),
+        next_due_at=Min("due", filter=Q(due__gt=now)),
     )
     # The bank's size changes rarely and costs a scan to count: read once a minute per process,
     # less the held-out questions (a handful, counted only when an exam is open).
