@@ -60,9 +60,10 @@ class CheckoutView(APIView):
         responses={200: s.RedirectSerializer, **error_responses(400, 401, 404, 409, 503)},
     )
     def post(self, request: Request) -> Response:
-        services.ensure_billing_enabled()
+        # The body is checked first: a malformed request is a 400 whether billing is on or off.
         data = s.CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        services.ensure_billing_enabled()
         url = services.start_checkout(user=_user(request), plan_id=data.validated_data["plan_id"])
         return Response({"url": url})
 
