@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('readiness', '0001_initial'),
+        ("readiness", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='learnerability',
-            name='run',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='readiness.calibrationrun'),
+            model_name="learnerability",
+            name="run",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="readiness.calibrationrun",
+            ),
         ),
     ]
