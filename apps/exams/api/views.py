@@ -112,12 +112,14 @@ class ExamSessionListCreateView(APIView):
         tags=TAGS,
         summary="Start an exam session",
         description="201 with the new session; 200 with the caller's session of that template "
-        "already in progress. The server sets `expires_at`.",
+        "already in progress. The server sets `expires_at`. With billing on, a full-length mock "
+        "(as many questions as its paper) is 403 `entitlement_required` without the "
+        "`full_length_mocks` entitlement; a session already in progress resumes regardless.",
         request=StartExamSessionSerializer,
         responses={
             201: ExamSessionSerializer,
             200: OpenApiResponse(ExamSessionSerializer, description="Already in progress."),
-            **error_responses(400, 401, 404, 409),
+            **error_responses(400, 401, 403, 404, 409),
         },
     )
     def post(self, request: Request) -> Response:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.services import record_event
+from apps.billing.entitlements import Entitlement, EntitlementRequired, has_entitlement
 from apps.exams.answered import last_answered
 from apps.exams.exceptions import TemplateUnfillable
 from apps.exams.models import (
@@ -28,6 +29,7 @@ from apps.exams.selectors import (
     startable_exam_template,
 )
 from apps.exams.selectors.drawing import DrawPlan, draw_candidates, draw_plan, mock_history
+from apps.exams.selectors.standards import part_a_standard
 from apps.exams.selectors.templates import plan_mismatch
 from apps.exams.services.drawing import draw_questions
 from apps.exams.services.integrity import ClientInfo, add_first_sitting, note_sitting
@@ -52,8 +54,9 @@ def start_exam_session(
     randomised with a stored seed; ``expires_at`` is the server's now plus the duration (a paper
     template's is its paper's time per question). An open session whose deadline has passed is
     scored first and a fresh one started. ``client`` (the caller's address and browser) is
-    noted as a sitting of the session. Raises ``NotFound`` for unknown or inactive templates and
-    ``TemplateUnfillable`` (409) when the bank cannot supply the questions.
+    noted as a sitting of the session. Raises ``NotFound`` for unknown or inactive templates,
+    ``EntitlementRequired`` (403) for a full-length mock without that entitlement (billing on)
+    and ``TemplateUnfillable`` (409) when the bank cannot supply the questions.
     """
     template = startable_exam_template(template_id=template_id)
     existing = open_exam_session(user=user, template=template)
@@ -64,6 +67,7 @@ def start_exam_session(
             return StartedSession(existing, created=False)
         submit_exam_session(session_id=existing.id, trigger="deadline")
 
+    _require_full_length_entitlement(user, template)
     seed = random.SystemRandom().getrandbits(62)
     if template.kind == TemplateKind.FIXED:
         # The published check and the options come from one read, used for both the
@@ -122,6 +126,16 @@ def start_exam_session(
             raise
         return StartedSession(winner, created=False)
     return StartedSession(session, created=True)
+
+
+def _require_full_length_entitlement(user: User, template: ExamTemplate) -> None:
+    """A full-length mock (at least as many questions as its paper) needs the
+    ``full_length_mocks`` entitlement (apps/billing): 403 ``entitlement_required`` without it.
+    With billing off everyone has it and nothing is read; an open session resumes regardless."""
+    if has_entitlement(user, Entitlement.FULL_LENGTH_MOCKS):
+        return
+    if template.total_questions >= part_a_standard().paper(template.paper).question_count:
+        raise EntitlementRequired(Entitlement.FULL_LENGTH_MOCKS)
 
 
 def _prefetch_blueprint(template: ExamTemplate) -> None:
