@@ -37,6 +37,7 @@ from apps.accounts.models import (
     Profile,
     User,
 )
+from apps.billing.entitlements import Entitlement, has_entitlement
 from apps.practice.models import PracticeAttempt, ReviewCard
 from apps.questions.held_out import held_out_questions
 from apps.questions.selectors import published_question_count, published_questions
@@ -74,11 +75,16 @@ def study_settings_of(user: User) -> StudySettings:
             daily_new_limit=DEFAULT_DAILY_NEW_LIMIT,
             exam_sitting=None,
         )
+    new_limit = profile.daily_new_limit
+    if not has_entitlement(user, Entitlement.UNLIMITED_NEW_QUESTIONS):
+        # With billing on, a plan without it keeps new questions at the default daily number;
+        # a learner may still choose fewer. Billing off: always entitled, no query.
+        new_limit = min(new_limit, DEFAULT_DAILY_NEW_LIMIT)
     return StudySettings(
         timezone=profile.timezone or "UTC",
         desired_retention=profile.desired_retention,
         daily_review_limit=profile.daily_review_limit,
-        daily_new_limit=profile.daily_new_limit,
+        daily_new_limit=new_limit,
         exam_sitting=profile.exam_sitting,
     )
 
