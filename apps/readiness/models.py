@@ -123,6 +123,21 @@ class LearnerAbility(models.Model):
         return f"{self.user_id}: {self.theta:.2f} ({self.se:.2f})"
 
 
+# What rebuilding or updating a learner's ability writes (the nightly upsert and the per-read one).
+ABILITY_FIELDS = (
+    "run",
+    "log_likelihood",
+    "theta",
+    "se",
+    "first_answered",
+    "first_correct",
+    "category_counts",
+    "last_fact_id",
+    "last_answered_at",
+    "updated_at",
+)
+
+
 class CalibrationReport(models.Model):
     """Predicted against actual on submitted mocks held out from a fit (``readiness_calibration``):
     the Brier score of per-answer predictions, a reliability table by decile, and how often the

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from apps.analytics.first_attempts import FirstAttemptRow, learner_first_attempt_rows
 from apps.readiness import irt
-from apps.readiness.models import CalibrationRun, ItemParameter, LearnerAbility
+from apps.readiness.models import ABILITY_FIELDS, CalibrationRun, ItemParameter, LearnerAbility
 
 
 def difficulties_for(run: CalibrationRun, rows: Sequence[FirstAttemptRow]) -> np.ndarray:
@@ -81,18 +81,7 @@ def current_ability(*, user_id: int, run: CalibrationRun) -> LearnerAbility:
             [row],
             update_conflicts=True,
             unique_fields=["user"],
-            update_fields=[
-                "run",
-                "log_likelihood",
-                "theta",
-                "se",
-                "first_answered",
-                "first_correct",
-                "category_counts",
-                "last_fact_id",
-                "last_answered_at",
-                "updated_at",
-            ],
+            update_fields=list(ABILITY_FIELDS),
         )
         return row
     since = None

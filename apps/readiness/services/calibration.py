@@ -36,7 +36,7 @@ from apps.analytics.first_attempts import (
 from apps.questions.models import Question
 from apps.readiness import irt
 from apps.readiness.irt import IntArray
-from apps.readiness.models import CalibrationRun, ItemParameter, LearnerAbility
+from apps.readiness.models import ABILITY_FIELDS, CalibrationRun, ItemParameter, LearnerAbility
 
 logger = logging.getLogger("apps.readiness.calibration")
 
@@ -216,18 +216,7 @@ def _store(
             rows[start : start + WRITE_BATCH],
             update_conflicts=True,
             unique_fields=["user"],
-            update_fields=[
-                "run",
-                "log_likelihood",
-                "theta",
-                "se",
-                "first_answered",
-                "first_correct",
-                "category_counts",
-                "last_fact_id",
-                "last_answered_at",
-                "updated_at",
-            ],
+            update_fields=list(ABILITY_FIELDS),
         )
         progress(f"stored abilities {min(start + WRITE_BATCH, len(rows))}/{len(rows)}")
     b = fit.difficulty
