@@ -55,6 +55,7 @@ TASK_QUEUES: dict[str, str] = {
     "recommendations.compute_all": "analytics",
     # default: short housekeeping and request follow-ups
     "core.drain_outbox": "default",
+    "core.prepare_history_partitions": "default",
     "accounts.flush_expired_tokens": "default",
     "billing.cancel_stripe_subscription": "default",
     "questions.process_import_job": "default",
@@ -119,6 +120,12 @@ app.conf.beat_schedule = {
     "notifications-prune-read": {
         "task": "notifications.prune_read_notifications",
         "schedule": crontab(hour=4, minute=30),
+    },
+    # core: the answer histories' monthly partitions, made ahead; session ids moved to the month
+    "core-prepare-history-partitions": {
+        "task": "core.prepare_history_partitions",
+        "schedule": crontab(minute=7),  # every hour
+        "options": {"expires": 3000},
     },
     "notifications-drain-outbox": {
         "task": "core.drain_outbox",

@@ -16,6 +16,19 @@ from tests.accounts.factories import UserFactory
 pytest_plugins = ["tests.reliability_report"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The suite builds each worker's database from the models (``--no-migrations``); the answer
+    histories are then partitioned by the migrations' own code, as in every deployment, so every
+    test runs against the partitioned tables (docs/partitioning.md)."""
+    from django.db import connection
+
+    from apps.core import partitioning
+
+    with django_db_blocker.unblock():
+        partitioning.convert_all(connection)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _celery_imported_once() -> None:
     """Celery's Django fix-up runs ``django.setup()`` the first time a process publishes a task,

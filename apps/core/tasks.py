@@ -11,3 +11,15 @@ from apps.core import queue
 def drain_outbox() -> dict[str, int]:
     """Every minute (Beat): publishes tasks kept while the broker was unreachable."""
     return queue.drain_outbox()
+
+
+@shared_task(name="core.prepare_history_partitions", soft_time_limit=120, time_limit=180)
+def prepare_history_partitions() -> dict[str, list[str]]:
+    """Every hour (Beat): the answer histories' partitions for this month and the next ones,
+    then the session ids moved to this month's base (docs/partitioning.md). Idempotent, a few
+    catalog reads when there is nothing to do."""
+    from django.db import connection
+
+    from apps.core import partitioning
+
+    return partitioning.prepare_partitions(connection)

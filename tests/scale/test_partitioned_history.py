@@ -1,24 +1,35 @@
-"""docs/partitioning.md checked against PostgreSQL and the application's own code: why the answer
-log cannot be partitioned by ``answered_at`` without weakening exactly-once, and that partitioned
-by session id (``RANGE (source_id)``, today's table attached whole) the unchanged constraint
-keeps holding while practice, exams, the dashboard, analytics, item statistics and the GDPR
-export and erasure work across partitions.
+"""The answer histories partitioned by month of session (``apps/core/partitioning.py``,
+docs/partitioning.md), checked against PostgreSQL and the application's own code.
 
-The conversion runs on this worker's test database (``tests/scale/partitioned_answer_log.py``)
-and is undone at the end of each test, every row kept.
+Every test of the suite runs on partitioned histories (``tests/conftest.py`` converts each
+worker's database with the migrations' own code). These tests show why the partition key is the
+session and not the answer's time, that exactly-once still holds across partitions, that every
+reader (dashboard, analytics, item statistics, GDPR export and erasure) sees every partition, that
+Beat's task makes the months ahead and moves session ids into them, that converting back and
+forth keeps every row, and that the real migrations do so on a database of their own.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.analytics.models import AnswerFact, AnswerSource
-from apps.exams.models import ExamSession
+from apps.core import partitioning
+from apps.core.partitioning import HISTORIES, SESSION_TABLES, month_base, month_of_base
+from apps.core.tasks import prepare_history_partitions
+from apps.exams.models import ExamAnswer, ExamSession
+from apps.practice.models import PracticeAttempt
 from apps.quality.services.analysis import analyse_items
 from apps.questions.grading import answer_keys
 from apps.questions.learning import AnsweredQuestion, answer_recorder
@@ -26,24 +37,51 @@ from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.conftest import client_for
 from tests.exams.factories import blueprint_template, make_bank
 from tests.exams.test_concurrency import run_together
-from tests.scale.partitioned_answer_log import (
-    LEGACY,
-    TABLE,
-    month_base,
-    partition_of,
-    partitioned_answer_log,
-)
 from tests.side_connection import side_connection
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-FIRST_MONTH = (2026, 12)
+TABLE = "analytics_answerfact"
+LEGACY = partitioning.legacy_name(TABLE)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def side() -> Iterator[psycopg.Connection]:
     with side_connection() as conn:
         yield conn
+
+
+def _sequence(side: psycopg.Connection, table: str) -> str:
+    (sequence,) = side.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table]).fetchone() or (
+        "",
+    )
+    return str(sequence)
+
+
+@pytest.fixture
+def session_sequences(side: psycopg.Connection) -> Iterator[dict[str, str]]:
+    """The session sequences, put back where they were after the test."""
+    sequences = {table: _sequence(side, table) for table in SESSION_TABLES}
+    before = {
+        table: (side.execute(f"SELECT last_value, is_called FROM {seq}").fetchone() or (1, False))  # noqa: S608
+        for table, seq in sequences.items()
+    }
+    yield sequences
+    for table, seq in sequences.items():
+        side.execute("SELECT setval(%s, %s, %s)", [seq, *before[table]])
+
+
+def _partition_of(side: psycopg.Connection, table: str, where: str, value: int) -> set[str]:
+    rows = side.execute(
+        f"SELECT DISTINCT tableoid::regclass::text FROM {table} WHERE {where} = %s",  # noqa: S608
+        [value],
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def _month_partition(table: str, session_id: int) -> str:
+    return partitioning.partition_name(table, *month_of_base(session_id))
 
 
 def test_partitioned_by_answered_at_the_once_per_session_key_is_refused_or_weakened(
@@ -77,6 +115,315 @@ def test_partitioned_by_answered_at_the_once_per_session_key_is_refused_or_weake
     assert count == 2  # one answer, counted twice: what the session-id design rules out
 
 
+def test_every_history_is_partitioned_with_its_names_and_the_session_ids_numbered_by_month(
+    side: psycopg.Connection,
+) -> None:
+    """What the migrations leave: each history partitioned by its session column, its indexes and
+    constraints under the names the models give them (so later migrations find them), this month's
+    partition and three more ready, and session ids from this month's base."""
+    today = timezone.localdate()
+    for history, model in zip(HISTORIES, (AnswerFact, PracticeAttempt, ExamAnswer), strict=True):
+        (key,) = side.execute(
+            "SELECT pg_get_partkeydef(%s::regclass)", [history.table]
+        ).fetchone() or ("",)
+        assert key == f"RANGE ({history.key})"
+        names = {
+            name
+            for (name,) in side.execute(
+                "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass",
+                [history.table],
+            ).fetchall()
+        }
+        meta = model._meta
+        declared = {index.name for index in meta.indexes} | {c.name for c in meta.constraints}
+        declared -= {c.name for c in meta.constraints if c.__class__.__name__ == "CheckConstraint"}
+        assert declared <= names, (history.table, declared - names)
+        partitions = partitioning.partitions_of(connection.cursor(), history.table)
+        assert partitions[0] == partitioning.legacy_name(history.table)
+        year, month = today.year, today.month
+        for _ in range(partitioning.MONTHS_AHEAD + 1):
+            assert partitioning.partition_name(history.table, year, month) in partitions
+            year, month = partitioning.next_month(year, month)
+    for table in SESSION_TABLES:
+        sequence = _sequence(side, table)
+        (last,) = side.execute(f"SELECT last_value FROM {sequence}").fetchone() or (0,)  # noqa: S608
+        assert last >= month_base(today.year, today.month)
+
+
+def test_across_partitions_the_key_holds_and_every_reader_sees_every_partition(
+    side: psycopg.Connection, user: User, session_sequences: dict[str, str]
+) -> None:
+    first, second = make_bank(categories=2, per_category=3)
+    # A session from before the conversion: numbered below the first base, in the legacy range.
+    side.execute("SELECT setval(%s, 1000)", [session_sequences["practice_practicesession"]])
+    practice_id = _practise_one(user, first.slug)
+    assert practice_id < month_base(2000, 1)
+    assert _partition_of(side, TABLE, "source_id", practice_id) == {LEGACY}
+    assert _partition_of(side, "practice_practiceattempt", "session_id", practice_id) == {
+        "practice_practiceattempt_legacy"
+    }
+    prepare_history_partitions()  # Beat's task: session ids back at this month's base
+
+    # An exam numbered in this month's range, submitted by two clients at once.
+    template = blueprint_template({first: 2, second: 2})
+    client = client_for(user)
+    started = client.post("/api/v1/exams/sessions", {"template_id": template.id})
+    assert started.status_code == 201, started.content
+    session_id = started.json()["id"]
+    today = timezone.localdate()
+    assert session_id >= month_base(today.year, today.month)
+    question_ids = ExamSession.objects.get(id=session_id).question_ids
+    keys = answer_keys(question_ids=question_ids)
+    saved = client.post(
+        f"/api/v1/exams/sessions/{session_id}/attempts",
+        {"attempts": [{"question_id": q, "selected_option_ids": keys[q]} for q in question_ids]},
+    )
+    assert saved.status_code == 200, saved.content
+    assert _partition_of(side, "exams_examanswer", "session_id", session_id) == {
+        _month_partition("exams_examanswer", session_id)
+    }
+    submitters = [client_for(user), client_for(user)]
+    replies = run_together(
+        [lambda c=c: c.post(f"/api/v1/exams/sessions/{session_id}/submit") for c in submitters]
+    )
+    assert [r.status_code for r in replies] == [200, 200]
+    assert _partition_of(side, TABLE, "source_id", session_id) == {
+        _month_partition(TABLE, session_id)
+    }
+    assert AnswerFact.objects.count() == 1 + len(question_ids)  # scored once
+
+    # The same answers recorded again, dated 40 days later (the next month): not one more fact,
+    # and not one more in any aggregate.
+    stats_before = client.get("/api/v1/analytics/overview").json()
+    fact = AnswerFact.objects.filter(source="exam", source_id=session_id).first()
+    assert fact is not None
+    answer_recorder.get()(
+        answers=[
+            AnsweredQuestion(
+                user_id=user.pk,
+                question_id=fact.question_id,
+                category_id=fact.category_id,
+                is_correct=fact.is_correct,
+                time_spent_sec=fact.time_spent_sec,
+                answered_at=fact.answered_at + timedelta(days=40),
+                source=AnswerSource.EXAM,
+                source_id=session_id,
+                question_version=fact.question_version,
+            )
+        ]
+    )
+    assert AnswerFact.objects.count() == 1 + len(question_ids)
+    assert client.get("/api/v1/analytics/overview").json() == stats_before
+
+    # Every reader sees both partitions.
+    total = 1 + len(question_ids)
+    assert stats_before["answered"] == total
+    dashboard = client.get("/api/v1/dashboard").json()
+    assert dashboard["performance"]["correct"] == total
+    practice_question = AnswerFact.objects.get(source="practice").question_id
+    analyse_items(question_ids=[practice_question, fact.question_id])
+    for question_id in (practice_question, fact.question_id):
+        stats = client_for(_editor()).get(f"/api/v1/staff/questions/{question_id}/stats")
+        assert stats.status_code == 200, stats.content
+        assert sum(v["n"] for v in stats.json()["versions"]) >= 1
+    review = client.get(f"/api/v1/exams/sessions/{session_id}/review")
+    assert review.status_code == 200, review.content
+    export = client.get("/api/v1/me/export")
+    assert export.status_code == 200, export.content
+    exported = {(a["source"], a["source_id"]) for a in export.json()["analytics"]["answers"]}
+    assert exported == {("practice", practice_id), ("exam", session_id)}
+
+    # Erasure reaches every partition of every history.
+    erased = client.delete("/api/v1/me", {"password": DEFAULT_PASSWORD})
+    assert erased.status_code == 204, erased.content
+    for history in HISTORIES:
+        assert _count(side, history.table) == 0
+
+
+def test_beat_makes_the_months_ahead_then_numbers_sessions_in_them(
+    side: psycopg.Connection, user: User, session_sequences: dict[str, str]
+) -> None:
+    """Beat's task in a later month: that month's partitions and three more for every history,
+    then the session ids moved to its base; sessions opened then land in its partitions; a second
+    run changes nothing."""
+    (category,) = make_bank(categories=1, per_category=3)
+    later = date(2031, 5, 17)
+    try:
+        first = partitioning.prepare_partitions(connection, today=later)
+        expected = {
+            partitioning.partition_name(h.table, 2031, month)
+            for h in HISTORIES
+            for month in (5, 6, 7, 8)
+        }
+        assert set(first["partitions_created"]) == expected
+        assert set(first["sequences_moved"]) == set(SESSION_TABLES)
+        practice_id = _practise_one(user, category.slug)
+        assert month_of_base(practice_id) == (2031, 5)
+        assert _partition_of(side, TABLE, "source_id", practice_id) == {f"{TABLE}_p203105"}
+        assert _partition_of(side, "practice_practiceattempt", "session_id", practice_id) == {
+            "practice_practiceattempt_p203105"
+        }
+        again = partitioning.prepare_partitions(connection, today=later)
+        assert again == {"partitions_created": [], "sequences_moved": []}
+        # Never backwards: an earlier day moves no sequence.
+        assert partitioning.prepare_partitions(connection)["sequences_moved"] == []
+    finally:
+        AnswerFact.objects.all().delete()
+        PracticeAttempt.objects.all().delete()
+        for name in sorted(expected):
+            side.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+ROWS = {
+    TABLE: "SELECT id, user_id, source, source_id, question_id, answered_at",
+    "practice_practiceattempt": "SELECT id, session_id, question_id, is_correct",
+    "exams_examanswer": "SELECT id, session_id, question_id, selected_option_ids",
+}
+
+
+def _rows(side: psycopg.Connection) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        table: side.execute(f"{columns} FROM {table} ORDER BY id").fetchall()
+        for table, columns in ROWS.items()
+    }
+
+
+def _index_names(side: psycopg.Connection, table: str) -> set[str]:
+    return {
+        name
+        for (name,) in side.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass",
+            [table],
+        ).fetchall()
+    }
+
+
+def test_reverting_and_converting_again_keeps_every_row(
+    side: psycopg.Connection, user: User, session_sequences: dict[str, str]
+) -> None:
+    first, second = make_bank(categories=2, per_category=3)
+    side.execute("SELECT setval(%s, 1000)", [session_sequences["practice_practicesession"]])
+    _practise_one(user, first.slug)  # legacy range
+    prepare_history_partitions()
+    _practise_one(user, first.slug)  # this month's range
+    template = blueprint_template({first: 1, second: 1})
+    client = client_for(user)
+    session_id = client.post("/api/v1/exams/sessions", {"template_id": template.id}).json()["id"]
+    question_ids = ExamSession.objects.get(id=session_id).question_ids
+    saved = client.post(
+        f"/api/v1/exams/sessions/{session_id}/attempts",
+        {"attempts": [{"question_id": q, "selected_option_ids": []} for q in question_ids]},
+    )
+    assert saved.status_code == 200, saved.content
+    assert client.post(f"/api/v1/exams/sessions/{session_id}/submit").status_code == 200
+    before = _rows(side)
+    assert all(before.values())
+    names = {h.table: _index_names(side, h.table) for h in HISTORIES}
+    try:
+        partitioning.revert_all(connection)
+        for history in HISTORIES:
+            assert not partitioning.is_partitioned(connection.cursor(), history.table)
+            assert _index_names(side, history.table) == names[history.table] | {
+                f"{history.table}_pkey"
+            }
+        assert _rows(side) == before
+        # A plain table numbering its own rows again, after the highest id.
+        _practise_one(user, second.slug)
+        (top,) = side.execute(f"SELECT max(id) FROM {TABLE}").fetchone() or (0,)  # noqa: S608
+        assert top > max(row[0] for row in before[TABLE])  # type: ignore[type-var]
+    finally:
+        partitioning.convert_all(connection)
+    after = _rows(side)
+    for table, rows in before.items():
+        assert after[table][: len(rows)] == rows
+    for history in HISTORIES:
+        assert partitioning.is_partitioned(connection.cursor(), history.table)
+        assert _index_names(side, history.table) == names[history.table]
+    # New facts continue the numbering across the conversion.
+    _practise_one(user, second.slug)
+    ids = [row[0] for row in _rows(side)[TABLE]]
+    assert len(ids) == len(set(ids)) == len(before[TABLE]) + 2
+
+
+def _manage(database_url: str, *args: str) -> str:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
+    done = subprocess.run(  # nosec B603 # our own manage.py
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+BEFORE_PARTITIONS = (("analytics", "0006"), ("practice", "0003"), ("exams", "0004"))
+
+
+def test_the_migrations_convert_todays_tables_and_back_keeping_every_row(
+    side: psycopg.Connection,
+) -> None:
+    """``manage.py migrate`` on a database of its own: today's plain tables with rows, then the
+    partitioning migrations, then back."""
+    db = connection.settings_dict
+    name = f"{db['NAME']}_migrations"
+    side.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    side.execute(f'CREATE DATABASE "{name}"')
+    server = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    url = f"postgres://{db['USER'] or 'postgres'}@{server}/{name}"
+    try:
+        _manage(url, "migrate", "--no-input")
+        _manage(url, "seed")  # a user and the categories the facts point at
+        for app, migration in BEFORE_PARTITIONS:
+            _manage(url, "migrate", app, migration, "--no-input")
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_partitioned_table").fetchone() == (0,)
+            (category,) = conn.execute("SELECT min(id) FROM taxonomy_category").fetchone() or (
+                None,
+            )
+            (user_id,) = conn.execute("SELECT min(id) FROM accounts_user").fetchone() or (None,)
+            assert category is not None
+            assert user_id is not None
+            conn.execute(
+                "INSERT INTO analytics_answerfact (user_id, question_id, category_id, source, "
+                "source_id, is_correct, time_spent_sec, counted_time_sec, answered_at, "
+                "local_date, question_version) "
+                "SELECT %s, q, %s, 'practice', q / 10, q %% 3 = 0, 30, 30, "
+                "now() - q * interval '1 hour', current_date, 1 FROM generate_series(1, 500) q",
+                [user_id, category],
+            )
+            facts = conn.execute("SELECT * FROM analytics_answerfact ORDER BY id").fetchall()
+        for app, _migration in BEFORE_PARTITIONS:
+            _manage(url, "migrate", app, "--no-input")
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_partitioned_table").fetchone() == (3,)
+            assert (
+                conn.execute("SELECT * FROM analytics_answerfact ORDER BY id").fetchall() == facts
+            )
+            (where,) = conn.execute(
+                "SELECT array_agg(DISTINCT tableoid::regclass::text) FROM analytics_answerfact"
+            ).fetchone() or ([],)
+            assert where == ["analytics_answerfact_legacy"]  # kept where it was, not copied
+        _manage(url, "migrate", "analytics", "0006", "--no-input")
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert (
+                conn.execute("SELECT * FROM analytics_answerfact ORDER BY id").fetchall() == facts
+            )
+            assert conn.execute(
+                "SELECT count(*) FROM pg_partitioned_table WHERE partrelid = "
+                "'analytics_answerfact'::regclass"
+            ).fetchone() == (0,)
+    finally:
+        side.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _practise_one(user: User, category_slug: str) -> int:
     client = client_for(user)
     session = client.post(
@@ -101,128 +448,8 @@ def _count(side: psycopg.Connection, table: str) -> int:
     return int(count)
 
 
-@pytest.fixture
-def exam_ids_from_first_month(side: psycopg.Connection) -> Iterator[None]:
-    """Exam sessions numbered from the first monthly base (the Beat task's ``setval``)."""
-    (sequence,) = side.execute(
-        "SELECT pg_get_serial_sequence('exams_examsession', 'id')"
-    ).fetchone() or ("",)
-    (before,) = side.execute(f"SELECT last_value FROM {sequence}").fetchone() or (1,)  # noqa: S608
-    side.execute("SELECT setval(%s, %s)", [sequence, month_base(*FIRST_MONTH)])
-    yield
-    side.execute("SELECT setval(%s, %s)", [sequence, before])
-
-
-def test_across_partitions_the_key_holds_and_every_reader_sees_every_partition(
-    side: psycopg.Connection, user: User, exam_ids_from_first_month: None
-) -> None:
-    first, second = make_bank(categories=2, per_category=3)
-    practice_id = _practise_one(user, first.slug)  # before the conversion: the legacy table
-    facts_before = _count(side, TABLE)
-    assert facts_before == 1
-
-    with partitioned_answer_log(side, first=FIRST_MONTH, months=2):
-        assert _count(side, TABLE) == facts_before  # every row kept, none copied
-        assert partition_of(side, source="practice", source_id=practice_id) == {LEGACY}
-
-        # An exam in the first month's partition, submitted by two clients at once.
-        template = blueprint_template({first: 2, second: 2})
-        client = client_for(user)
-        started = client.post("/api/v1/exams/sessions", {"template_id": template.id})
-        assert started.status_code == 201, started.content
-        session_id = started.json()["id"]
-        assert session_id >= month_base(*FIRST_MONTH)
-        question_ids = ExamSession.objects.get(id=session_id).question_ids
-        keys = answer_keys(question_ids=question_ids)
-        saved = client.post(
-            f"/api/v1/exams/sessions/{session_id}/attempts",
-            {
-                "attempts": [
-                    {"question_id": q, "selected_option_ids": keys[q]} for q in question_ids
-                ]
-            },
-        )
-        assert saved.status_code == 200, saved.content
-        submitters = [client_for(user), client_for(user)]
-        replies = run_together(
-            [lambda c=c: c.post(f"/api/v1/exams/sessions/{session_id}/submit") for c in submitters]
-        )
-        assert [r.status_code for r in replies] == [200, 200]
-        assert partition_of(side, source="exam", source_id=session_id) == {f"{TABLE}_202612"}
-        assert _count(side, TABLE) == facts_before + len(question_ids)
-
-        # The same answers recorded again, dated 40 days later (the next month): not one more
-        # fact, and not one more in any aggregate.
-        stats_before = client.get("/api/v1/analytics/overview").json()
-        fact = AnswerFact.objects.filter(source="exam", source_id=session_id).first()
-        assert fact is not None
-        answer_recorder.get()(
-            answers=[
-                AnsweredQuestion(
-                    user_id=user.pk,
-                    question_id=fact.question_id,
-                    category_id=fact.category_id,
-                    is_correct=fact.is_correct,
-                    time_spent_sec=fact.time_spent_sec,
-                    answered_at=fact.answered_at + timedelta(days=40),
-                    source=AnswerSource.EXAM,
-                    source_id=session_id,
-                    question_version=fact.question_version,
-                )
-            ]
-        )
-        assert _count(side, TABLE) == facts_before + len(question_ids)
-        assert client.get("/api/v1/analytics/overview").json() == stats_before
-
-        # Every reader sees both partitions.
-        total = facts_before + len(question_ids)
-        assert stats_before["answered"] == total
-        dashboard = client.get("/api/v1/dashboard").json()
-        assert dashboard["performance"]["correct"] == total
-        practice_question = AnswerFact.objects.get(source="practice").question_id
-        analyse_items(question_ids=[practice_question, fact.question_id])
-        for question_id in (practice_question, fact.question_id):
-            stats = client_for(_editor()).get(f"/api/v1/staff/questions/{question_id}/stats")
-            assert stats.status_code == 200, stats.content
-            assert sum(v["n"] for v in stats.json()["versions"]) >= 1
-        export = client.get("/api/v1/me/export")
-        assert export.status_code == 200, export.content
-        exported = {(a["source"], a["source_id"]) for a in export.json()["analytics"]["answers"]}
-        assert exported == {("practice", practice_id), ("exam", session_id)}
-
-        # Erasure reaches every partition.
-        erased = client.delete("/api/v1/me", {"password": DEFAULT_PASSWORD})
-        assert erased.status_code == 204, erased.content
-        assert _count(side, TABLE) == 0
-    assert _count(side, TABLE) == 0
-    assert _count(side, "pg_inherits WHERE inhparent = 'analytics_answerfact'::regclass") == 0
-
-
 def _editor() -> User:
     from apps.accounts.models import Role
     from tests.accounts.factories import UserFactory
 
     return UserFactory(role=Role.EDITOR, is_staff=True)
-
-
-ROWS = f"SELECT id, user_id, source, source_id, question_id, answered_at FROM {TABLE} ORDER BY id"  # noqa: S608
-
-
-def test_converting_and_back_keeps_every_row(side: psycopg.Connection, user: User) -> None:
-    (category,) = make_bank(categories=1, per_category=3)
-    practice_ids = [_practise_one(user, category.slug) for _ in range(3)]
-    before = side.execute(ROWS).fetchall()
-    with partitioned_answer_log(side, first=FIRST_MONTH, months=1):
-        during = side.execute(ROWS).fetchall()
-        assert during == before
-        # New facts continue the numbering, so ids stay unique across partitions.
-        later = _practise_one(user, category.slug)
-        (top,) = side.execute(f"SELECT max(id) FROM {TABLE}").fetchone() or (0,)  # noqa: S608
-        assert top > max(row[0] for row in before)
-    after = side.execute(ROWS).fetchall()
-    assert after[: len(before)] == before
-    assert len(after) == len(before) + 1
-    assert {row[3] for row in after} == {*practice_ids, later}
-    # Back to a plain table that numbers its own rows.
-    _practise_one(user, category.slug)
-    assert _count(side, TABLE) == len(before) + 2

@@ -1,0 +1,354 @@
+"""The answer histories partitioned by month of session (docs/partitioning.md).
+
+The append-only histories that grow with answers are partitioned by ``RANGE`` of the session
+they belong to: the answer log (``analytics_answerfact.source_id``), practice attempts and exam
+answers (``session_id``). Their exactly-once keys already contain the session, so each stays one
+database constraint, enforced for every writer, and the statements that rely on it
+(``ON CONFLICT (user_id, source, source_id, question_id)``) do not change.
+
+Session ids are numbered by month: each month's ids start at ``yyyymm * 10**9``
+(``month_base``), shared by practice and exam sessions. :func:`prepare_partitions` (the
+migrations, then Beat every hour) creates the partitions for the months ahead and then moves the
+session sequences to the current month's base, in that order, so a session id always has a
+partition. The rows from before the conversion stay where they were: the old table is attached
+whole as the partition below the first monthly base, without a copy and, thanks to a
+pre-validated ``CHECK``, without a scan under the exclusive lock.
+
+Everything here is plain SQL over table names (no models), so the migrations, the Beat task and
+the tests run the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+MONTH_SPAN = 10**9  # session ids per month; the largest base, 999912 * 10**9, is below 2**53
+MONTHS_AHEAD = 3  # partitions kept ready beyond the current month
+IDENTIFIER_MAX = 63  # PostgreSQL's NAMEDATALEN - 1
+
+
+@dataclass(frozen=True)
+class History:
+    """A history table and the session column it is partitioned by."""
+
+    table: str
+    key: str
+
+
+HISTORIES: tuple[History, ...] = (
+    History("analytics_answerfact", "source_id"),
+    History("practice_practiceattempt", "session_id"),
+    History("exams_examanswer", "session_id"),
+)
+# The sessions whose ids are the partition keys above: numbered by month.
+SESSION_TABLES: tuple[str, ...] = ("practice_practicesession", "exams_examsession")
+
+
+def month_base(year: int, month: int) -> int:
+    """The first session id of a month: ``yyyymm * 10**9``."""
+    return (year * 100 + month) * MONTH_SPAN
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + month // 12, month % 12 + 1)
+
+
+def month_of_base(value: int) -> tuple[int, int]:
+    """The month whose range holds ``value`` (a session id at or above the first base)."""
+    yyyymm = value // MONTH_SPAN
+    return (yyyymm // 100, yyyymm % 100)
+
+
+def legacy_name(table: str) -> str:
+    return f"{table}_legacy"
+
+
+def partition_name(table: str, year: int, month: int) -> str:
+    return f"{table}_p{year}{month:02d}"
+
+
+def _renamed(name: str, suffix: str = "_legacy") -> str:
+    return name[: IDENTIFIER_MAX - len(suffix)] + suffix
+
+
+def _q(name: str) -> str:
+    """A quoted identifier (our own table and index names; quoting keeps them exact)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _rows(cursor: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    cursor.execute(sql, params or [])
+    return list(cursor.fetchall())
+
+
+def _one(cursor: Any, sql: str, params: list[Any] | None = None) -> Any:
+    rows = _rows(cursor, sql, params)
+    return rows[0][0] if rows else None
+
+
+def is_partitioned(cursor: Any, table: str) -> bool:
+    return bool(
+        _one(
+            cursor,
+            "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s))",
+            [table],
+        )
+    )
+
+
+def partitions_of(cursor: Any, table: str) -> list[str]:
+    """The partitions of ``table``, by their lower bound (the legacy one first)."""
+    return [
+        name
+        for (name,) in _rows(
+            cursor,
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(%s) "
+            "ORDER BY pg_get_expr(c.relpartbound, c.oid) LIKE '%%MINVALUE%%' DESC, c.relname",
+            [table],
+        )
+    ]
+
+
+def _first_month(cursor: Any, history: History, today: date) -> tuple[int, int]:
+    """The first monthly partition: this month, or the month above the highest key already
+    written (a sequence moved by an earlier conversion of another history)."""
+    month = (today.year, today.month)
+    top = _one(cursor, f"SELECT max({_q(history.key)}) FROM {_q(history.table)}")  # noqa: S608  # nosec B608 # our own identifiers
+    if top is not None and int(top) >= month_base(*month):
+        month = next_month(*month_of_base(int(top)))
+    return month
+
+
+def _range_check(table: str) -> str:
+    return _renamed(f"{table}_range", "_check")
+
+
+def prepare_conversion(connection: BaseDatabaseWrapper, history: History, today: date) -> int:
+    """Step 1, outside the conversion's transaction: a ``CHECK`` that every existing key lies
+    below the first monthly base, added ``NOT VALID`` (a moment's lock) and validated (one scan
+    under ``SHARE UPDATE EXCLUSIVE``: reads and writes go on). Returns the first base."""
+    with connection.cursor() as cursor:
+        first = month_base(*_first_month(cursor, history, today))
+        check = _range_check(history.table)
+        cursor.execute(f"ALTER TABLE {_q(history.table)} DROP CONSTRAINT IF EXISTS {_q(check)}")
+        cursor.execute(
+            f"ALTER TABLE {_q(history.table)} ADD CONSTRAINT {_q(check)} "
+            f"CHECK ({_q(history.key)} < {int(first)}) NOT VALID"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {_q(history.table)} VALIDATE CONSTRAINT {_q(check)}")
+    return first
+
+
+def convert(connection: BaseDatabaseWrapper, history: History, today: date | None = None) -> None:
+    """Partitions ``history`` by month of session, keeping every row where it is (the table
+    becomes the partition below the first base) and every index and constraint under its name
+    (on the new parent; the old table's own carry ``_legacy``). Idempotent."""
+    today = today or timezone.localdate()
+    with connection.cursor() as cursor:
+        if is_partitioned(cursor, history.table):
+            return
+    first = prepare_conversion(connection, history, today)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        _convert(cursor, history, first)
+    prepare_partitions(connection, today)
+
+
+def _convert(cursor: Any, history: History, first: int) -> None:
+    table, legacy = history.table, legacy_name(history.table)
+    # What the parent must carry, read before anything is renamed.
+    indexes = _rows(
+        cursor,
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname IS NOT NULL, "
+        "coalesce(c.contype, ''), coalesce(pg_get_constraintdef(c.oid), '') "
+        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid "
+        "WHERE x.indrelid = to_regclass(%s) ORDER BY i.relname",
+        [table],
+    )
+    foreign_keys = _rows(
+        cursor,
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'f' ORDER BY conname",
+        [table],
+    )
+    identity = _one(
+        cursor,
+        "SELECT attidentity FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'id'",
+        [table],
+    )
+    cursor.execute(f"ALTER TABLE {_q(table)} RENAME TO {_q(legacy)}")
+    for name, _definition, _is_constraint, _kind, _condef in indexes:
+        cursor.execute(f"ALTER INDEX {_q(name)} RENAME TO {_q(_renamed(name))}")
+    if identity:
+        # A partition cannot bring an identity of its own: the parent's sequence numbers all.
+        cursor.execute(f"ALTER TABLE {_q(legacy)} ALTER COLUMN id DROP IDENTITY")
+    sequence = f"{table}_id_seq"
+    cursor.execute(f"CREATE SEQUENCE {_q(sequence)} AS bigint")
+    cursor.execute(
+        f"SELECT setval(%s, coalesce(max(id), 0) + 1, false) FROM {_q(legacy)}",  # noqa: S608  # nosec B608
+        [sequence],
+    )
+    cursor.execute(
+        f"CREATE TABLE {_q(table)} (LIKE {_q(legacy)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+        f"INCLUDING STORAGE INCLUDING COMMENTS) PARTITION BY RANGE ({_q(history.key)})"
+    )
+    # The range check belongs to the legacy partition only.
+    cursor.execute(f"ALTER TABLE {_q(table)} DROP CONSTRAINT {_q(_range_check(table))}")
+    cursor.execute(f"ALTER TABLE {_q(table)} ALTER COLUMN id SET DEFAULT nextval('{sequence}')")
+    cursor.execute(f"ALTER SEQUENCE {_q(sequence)} OWNED BY {_q(table)}.id")
+    for name, definition, is_constraint, kind, condef in indexes:
+        if kind == "p":
+            # A partitioned table's primary key must contain the partition key: ``id`` stays
+            # unique by its one sequence, and each partition keeps a primary key of its own.
+            continue
+        if is_constraint:
+            cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {condef}")
+        else:
+            cursor.execute(definition)  # "CREATE INDEX <name> ON public.<table> ...": the parent
+    for name, definition in foreign_keys:
+        cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
+    # The check proves the range, so attaching scans nothing; matching indexes, the unique key and
+    # the foreign keys are attached, not rebuilt or re-validated.
+    cursor.execute(
+        f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(legacy)} "
+        f"FOR VALUES FROM (MINVALUE) TO ({int(first)})"
+    )
+    year, month = month_of_base(first)
+    _create_month(cursor, table, year, month)
+    logger.info("partitioned %s below %s", table, first)
+
+
+def legacy_upper_bound(cursor: Any, table: str) -> int | None:
+    """Where the legacy partition (the table as it was before the conversion) ends."""
+    bound = _one(
+        cursor,
+        "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.oid = to_regclass(%s)",
+        [legacy_name(table)],
+    )
+    match = re.search(r"TO \('?(-?\d+)'?\)", bound or "")
+    return int(match.group(1)) if match else None
+
+
+def _create_month(cursor: Any, table: str, year: int, month: int) -> bool:
+    name = partition_name(table, year, month)
+    if _one(cursor, "SELECT to_regclass(%s) IS NOT NULL", [name]):
+        return False
+    legacy_upper = legacy_upper_bound(cursor, table)
+    if legacy_upper is not None and month_base(year, month) < legacy_upper:
+        return False  # inside the legacy partition's range
+    upper = month_base(*next_month(year, month))
+    cursor.execute(
+        f"CREATE TABLE {_q(name)} PARTITION OF {_q(table)} "
+        f"FOR VALUES FROM ({month_base(year, month)}) TO ({upper})"
+    )
+    cursor.execute(f"ALTER TABLE {_q(name)} ADD PRIMARY KEY (id)")
+    return True
+
+
+def prepare_partitions(
+    connection: BaseDatabaseWrapper, today: date | None = None, months_ahead: int = MONTHS_AHEAD
+) -> dict[str, Any]:
+    """This month's partition and ``months_ahead`` more for every partitioned history, then the
+    session sequences moved up to this month's base (never down). Idempotent; Beat runs it every
+    hour (``core.prepare_history_partitions``)."""
+    today = today or timezone.localdate()
+    created: list[str] = []
+    moved: list[str] = []
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        partitioned = [h for h in HISTORIES if is_partitioned(cursor, h.table)]
+        if not partitioned:
+            return {"partitions_created": created, "sequences_moved": moved}
+        # One at a time across processes (two Beats in a failover, a migration beside Beat).
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('openmrcs.partitions'))")
+        for history in partitioned:
+            year, month = today.year, today.month
+            for _ in range(months_ahead + 1):
+                if _create_month(cursor, history.table, year, month):
+                    created.append(partition_name(history.table, year, month))
+                year, month = next_month(year, month)
+        # Session ids move only once every history is partitioned: a history still being
+        # converted holds a CHECK that its keys stay below this month's base.
+        base = month_base(today.year, today.month)
+        for table in SESSION_TABLES if len(partitioned) == len(HISTORIES) else ():
+            sequence = _one(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            if sequence is None:
+                continue
+            current = _one(cursor, f"SELECT last_value FROM {sequence}")  # noqa: S608  # nosec B608 # from the catalog
+            if int(current) < base:
+                cursor.execute("SELECT setval(%s, %s, false)", [sequence, base])
+                moved.append(table)
+    if created or moved:
+        logger.info(
+            "history partitions ready",
+            extra={"partitions_created": created, "sequences_moved": moved},
+        )
+    return {"partitions_created": created, "sequences_moved": moved}
+
+
+def revert(connection: BaseDatabaseWrapper, history: History) -> None:
+    """Back to one plain table: the monthly partitions' rows moved into the legacy one, the
+    parent dropped, names, identity and primary key as before. Idempotent."""
+    table, legacy = history.table, legacy_name(history.table)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if not is_partitioned(cursor, table):
+            return
+        # The rows moved below are checked as they go: deferred foreign-key checks left pending
+        # would forbid the ALTER TABLEs that follow in this transaction.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Each legacy index's name on the parent (index inheritance), read before the detach.
+        names = _rows(
+            cursor,
+            "SELECT child.relname, parent.relname FROM pg_inherits i "
+            "JOIN pg_class child ON child.oid = i.inhrelid "
+            "JOIN pg_class parent ON parent.oid = i.inhparent "
+            "JOIN pg_index x ON x.indexrelid = child.oid "
+            "WHERE x.indrelid = to_regclass(%s)",
+            [legacy],
+        )
+        months = [name for name in partitions_of(cursor, table) if name != legacy]
+        cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(legacy)}")
+        cursor.execute(
+            f"ALTER TABLE {_q(legacy)} DROP CONSTRAINT IF EXISTS {_q(_range_check(table))}"
+        )
+        for name in months:
+            cursor.execute(f"INSERT INTO {_q(legacy)} SELECT * FROM {_q(name)}")  # noqa: S608  # nosec B608
+        top = _one(cursor, f"SELECT coalesce(max(id), 0) + 1 FROM {_q(legacy)}")  # noqa: S608  # nosec B608
+        cursor.execute(f"DROP TABLE {_q(table)}")  # its monthly partitions and sequence with it
+        cursor.execute(f"ALTER TABLE {_q(legacy)} RENAME TO {_q(table)}")
+        for child, parent in names:
+            cursor.execute(f"ALTER INDEX {_q(child)} RENAME TO {_q(parent)}")
+        pkey = _one(
+            cursor,
+            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = to_regclass(%s) AND x.indisprimary",
+            [table],
+        )
+        if pkey and pkey != f"{table}_pkey":
+            cursor.execute(f"ALTER INDEX {_q(pkey)} RENAME TO {_q(table + '_pkey')}")
+        cursor.execute(
+            f"ALTER TABLE {_q(table)} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY "
+            f"(START WITH {int(top)})"
+        )
+    logger.info("unpartitioned %s", table)
+
+
+def convert_all(connection: BaseDatabaseWrapper, today: date | None = None) -> None:
+    for history in HISTORIES:
+        convert(connection, history, today)
+
+
+def revert_all(connection: BaseDatabaseWrapper) -> None:
+    for history in HISTORIES:
+        revert(connection, history)
