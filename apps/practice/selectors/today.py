@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Min, Q
@@ -38,6 +38,7 @@ from apps.accounts.models import (
     User,
 )
 from apps.billing.entitlements import Entitlement, has_entitlement
+from apps.core import sql
 from apps.practice.models import PracticeAttempt, ReviewCard
 from apps.questions.held_out import held_out_questions
 from apps.questions.selectors import published_question_count, published_questions
@@ -144,17 +145,36 @@ class TodayCounts:
         return self.reviews_remaining == 0 and self.new_remaining == 0
 
 
+# The day's answers through the sessions active that day. Compiled so that ``answered > 0`` is
+# written into the SQL: a generic plan (prepared statements) then still matches the partial
+# index practice_session_user_activity and reads the day's sessions, not every session the
+# learner ever had (tests/dashboard/test_cost.py).
+ANSWERED_IN_DAY = sql.CompiledQuery(
+    lambda *, user_id, start, end: (
+        PracticeAttempt.objects.filter(
+            session__user_id=user_id,
+            session__answered__gt=0,
+            session__last_activity_at__gte=start,
+            answered_at__gte=start,
+            answered_at__lt=end,
+        )
+        .order_by()
+        .values("session__user_id")
+        .annotate(answered=Count("id"))
+        .values("answered")
+    ),
+    user_id=-9_000_001,
+    start=datetime(1901, 1, 1, tzinfo=UTC),
+    end=datetime(1901, 1, 2, tzinfo=UTC),
+)
+
+
 def done_today(*, user_id: int, day: LocalDay) -> tuple[int, int]:
     """``(reviews_done, new_done)`` of the candidate's ``day``: two counts, each reading only
     the day's rows (the sessions active that day through their activity index, the day's new
     cards)."""
-    answered = PracticeAttempt.objects.filter(
-        session__user_id=user_id,
-        session__answered__gt=0,
-        session__last_activity_at__gte=day.start,
-        answered_at__gte=day.start,
-        answered_at__lt=day.end,
-    ).count()
+    row = ANSWERED_IN_DAY.fetch_first(user_id=user_id, start=day.start, end=day.end)
+    answered = row["answered"] if row else 0
     new = ReviewCard.objects.filter(
         user_id=user_id, created_at__gte=day.start, created_at__lt=day.end
     ).count()
