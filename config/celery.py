@@ -56,6 +56,7 @@ TASK_QUEUES: dict[str, str] = {
     # default: short housekeeping and request follow-ups
     "core.drain_outbox": "default",
     "core.prepare_history_partitions": "default",
+    "core.analyze_history_partitions": "analytics",
     "accounts.flush_expired_tokens": "default",
     "billing.cancel_stripe_subscription": "default",
     "questions.process_import_job": "default",
@@ -126,6 +127,13 @@ app.conf.beat_schedule = {
         "task": "core.prepare_history_partitions",
         "schedule": crontab(minute=7),  # every hour
         "options": {"expires": 3000},
+    },
+    # core: statistics of the partitioned histories as a whole (autovacuum skips the parents),
+    # before the nightly rebuilds plan their reads over them
+    "core-analyze-history-partitions": {
+        "task": "core.analyze_history_partitions",
+        "schedule": crontab(hour=2, minute=10),
+        "options": {"expires": 3600},
     },
     "notifications-drain-outbox": {
         "task": "core.drain_outbox",

@@ -163,6 +163,7 @@ def convert(connection: BaseDatabaseWrapper, history: History, today: date | Non
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         _convert(cursor, history, first)
     prepare_partitions(connection, today)
+    analyze_histories(connection, [history])
 
 
 def _convert(cursor: Any, history: History, first: int) -> None:
@@ -295,6 +296,29 @@ def prepare_partitions(
             extra={"partitions_created": created, "sequences_moved": moved},
         )
     return {"partitions_created": created, "sequences_moved": moved}
+
+
+def analyze_histories(
+    connection: BaseDatabaseWrapper, histories: tuple[History, ...] | list[History] = HISTORIES
+) -> list[str]:
+    """``ANALYZE`` of each partitioned history's parent: the statistics of the whole tree.
+
+    Autovacuum analyses each partition as its rows change, but never a partitioned parent, and
+    the planner reads the parent's statistics whenever a query is not pruned to one partition
+    (a learner's answers across months joined to their sessions, an aggregate over the log): a
+    parent never analysed is planned on default guesses. ``ANALYZE`` samples (30,000 rows at the
+    default statistics target, spread over the partitions), so it costs seconds whatever the
+    size. Beat runs it nightly (``core.analyze_history_partitions``); the conversion runs it
+    once. Returns the tables analysed."""
+    done: list[str] = []
+    with connection.cursor() as cursor:
+        for history in histories:
+            if is_partitioned(cursor, history.table):
+                cursor.execute(f"ANALYZE {_q(history.table)}")
+                done.append(history.table)
+    if done:
+        logger.info("history statistics gathered", extra={"tables": done})
+    return done
 
 
 def revert(connection: BaseDatabaseWrapper, history: History) -> None:

@@ -23,3 +23,14 @@ def prepare_history_partitions() -> dict[str, list[str]]:
     from apps.core import partitioning
 
     return partitioning.prepare_partitions(connection)
+
+
+@shared_task(name="core.analyze_history_partitions", soft_time_limit=1800, time_limit=2000)
+def analyze_history_partitions() -> list[str]:
+    """Nightly (Beat): statistics of the partitioned histories as a whole, which autovacuum never
+    gathers for a partitioned parent (docs/partitioning.md). Sampled: seconds whatever the size."""
+    from django.db import connection
+
+    from apps.core import partitioning
+
+    return partitioning.analyze_histories(connection)
