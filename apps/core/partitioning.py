@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -35,6 +36,12 @@ logger = logging.getLogger(__name__)
 MONTH_SPAN = 10**9  # session ids per month; the largest base, 999912 * 10**9, is below 2**53
 MONTHS_AHEAD = 3  # partitions kept ready beyond the current month
 IDENTIFIER_MAX = 63  # PostgreSQL's NAMEDATALEN - 1
+# How long a schema change here may wait for its table lock. Creating a partition or converting
+# a table needs a lock that conflicts with every read; while it waits, every later reader and
+# writer of the table queues behind it, so a wait behind a long read (the nightly calibration
+# reads the log for minutes) would stall every answer. Better to give up and try again.
+LOCK_TIMEOUT_MS = 2000
+CONVERSION_ATTEMPTS = 30  # the migration retries its short transaction this many times
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,17 @@ def _one(cursor: Any, sql: str, params: list[Any] | None = None) -> Any:
     return rows[0][0] if rows else None
 
 
+def _lock_not_available(error: BaseException) -> bool:
+    """A ``lock_timeout`` expiry (SQLSTATE 55P03), as Django or psycopg raise it."""
+    cause = error.__cause__ or error
+    return getattr(cause, "sqlstate", None) == "55P03"
+
+
+def _bounded_wait(cursor: Any, timeout_ms: int) -> None:
+    """Every lock wait of the rest of this transaction gives up after ``timeout_ms``."""
+    cursor.execute(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
+
+
 def is_partitioned(cursor: Any, table: str) -> bool:
     return bool(
         _one(
@@ -140,15 +158,48 @@ def prepare_conversion(connection: BaseDatabaseWrapper, history: History, today:
     under ``SHARE UPDATE EXCLUSIVE``: reads and writes go on). Returns the first base."""
     with connection.cursor() as cursor:
         first = month_base(*_first_month(cursor, history, today))
-        check = _range_check(history.table)
+    check = _range_check(history.table)
+
+    def add_check(cursor: Any) -> None:
         cursor.execute(f"ALTER TABLE {_q(history.table)} DROP CONSTRAINT IF EXISTS {_q(check)}")
         cursor.execute(
             f"ALTER TABLE {_q(history.table)} ADD CONSTRAINT {_q(check)} "
             f"CHECK ({_q(history.key)} < {int(first)}) NOT VALID"
         )
+
+    _retrying(connection, add_check, what=f"adding {check}")
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {_q(history.table)} VALIDATE CONSTRAINT {_q(check)}")
     return first
+
+
+def _retrying(
+    connection: BaseDatabaseWrapper,
+    change: Any,
+    *,
+    what: str,
+    attempts: int | None = None,
+    timeout_ms: int | None = None,
+) -> None:
+    """Runs ``change(cursor)`` in a transaction whose lock waits give up after ``timeout_ms``,
+    trying again (after a growing pause) while the table is busy, so a schema change never
+    queues every answer behind a long read. Raises once ``attempts`` are spent."""
+    attempts = attempts or CONVERSION_ATTEMPTS
+    timeout_ms = timeout_ms or LOCK_TIMEOUT_MS
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                _bounded_wait(cursor, timeout_ms)
+                change(cursor)
+            return
+        except Exception as error:
+            if not _lock_not_available(error) or attempt == attempts:
+                raise
+            logger.warning(
+                "table busy, trying again",
+                extra={"change": what, "attempt": attempt, "lock_timeout_ms": timeout_ms},
+            )
+            time.sleep(min(0.5 * attempt, 5.0))
 
 
 def convert(connection: BaseDatabaseWrapper, history: History, today: date | None = None) -> None:
@@ -160,8 +211,11 @@ def convert(connection: BaseDatabaseWrapper, history: History, today: date | Non
         if is_partitioned(cursor, history.table):
             return
     first = prepare_conversion(connection, history, today)
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        _convert(cursor, history, first)
+    _retrying(
+        connection,
+        lambda cursor: _convert(cursor, history, first),
+        what=f"partitioning {history.table}",
+    )
     prepare_partitions(connection, today)
     analyze_histories(connection, [history])
 
@@ -242,6 +296,11 @@ def legacy_upper_bound(cursor: Any, table: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _inside_legacy(cursor: Any, table: str, value: int) -> bool:
+    upper = legacy_upper_bound(cursor, table)
+    return upper is not None and value < upper
+
+
 def _create_month(cursor: Any, table: str, year: int, month: int) -> bool:
     name = partition_name(table, year, month)
     if _one(cursor, "SELECT to_regclass(%s) IS NOT NULL", [name]):
@@ -259,30 +318,63 @@ def _create_month(cursor: Any, table: str, year: int, month: int) -> bool:
 
 
 def prepare_partitions(
-    connection: BaseDatabaseWrapper, today: date | None = None, months_ahead: int = MONTHS_AHEAD
+    connection: BaseDatabaseWrapper,
+    today: date | None = None,
+    months_ahead: int = MONTHS_AHEAD,
+    lock_timeout_ms: int = LOCK_TIMEOUT_MS,
 ) -> dict[str, Any]:
     """This month's partition and ``months_ahead`` more for every partitioned history, then the
     session sequences moved up to this month's base (never down). Idempotent; Beat runs it every
-    hour (``core.prepare_history_partitions``)."""
+    hour (``core.prepare_history_partitions``).
+
+    Creating a partition locks its parent against every read while it lasts; a table kept busy
+    longer than ``lock_timeout_ms`` (a long read holding it) is left for the next run and
+    reported in ``partitions_deferred``, rather than making every answer wait behind the
+    creation. With partitions made three months ahead, a deferred one has months of hourly
+    retries; the sequences move only into a month whose partitions all exist."""
     today = today or timezone.localdate()
     created: list[str] = []
+    deferred: list[str] = []
     moved: list[str] = []
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         partitioned = [h for h in HISTORIES if is_partitioned(cursor, h.table)]
         if not partitioned:
-            return {"partitions_created": created, "sequences_moved": moved}
+            return {
+                "partitions_created": created,
+                "partitions_deferred": deferred,
+                "sequences_moved": moved,
+            }
         # One at a time across processes (two Beats in a failover, a migration beside Beat).
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('openmrcs.partitions'))")
+        _bounded_wait(cursor, lock_timeout_ms)
         for history in partitioned:
             year, month = today.year, today.month
             for _ in range(months_ahead + 1):
-                if _create_month(cursor, history.table, year, month):
-                    created.append(partition_name(history.table, year, month))
+                name = partition_name(history.table, year, month)
+                try:
+                    with transaction.atomic(using=connection.alias):  # a savepoint
+                        if _create_month(cursor, history.table, year, month):
+                            created.append(name)
+                except Exception as error:
+                    if not _lock_not_available(error):
+                        raise
+                    deferred.append(name)
+                    break  # the table is busy: its later months wait for the next run too
                 year, month = next_month(year, month)
-        # Session ids move only once every history is partitioned: a history still being
-        # converted holds a CHECK that its keys stay below this month's base.
+        # Session ids move only once every history is partitioned (a history still being
+        # converted holds a CHECK that its keys stay below this month's base) and into a month
+        # whose partitions all exist.
         base = month_base(today.year, today.month)
-        for table in SESSION_TABLES if len(partitioned) == len(HISTORIES) else ():
+        ready = len(partitioned) == len(HISTORIES) and all(
+            _one(
+                cursor,
+                "SELECT to_regclass(%s) IS NOT NULL",
+                [partition_name(h.table, today.year, today.month)],
+            )
+            or _inside_legacy(cursor, h.table, base)
+            for h in HISTORIES
+        )
+        for table in SESSION_TABLES if ready else ():
             sequence = _one(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])
             if sequence is None:
                 continue
@@ -295,7 +387,16 @@ def prepare_partitions(
             "history partitions ready",
             extra={"partitions_created": created, "sequences_moved": moved},
         )
-    return {"partitions_created": created, "sequences_moved": moved}
+    if deferred:
+        logger.warning(
+            "history partitions deferred: their tables were busy",
+            extra={"partitions_deferred": deferred, "lock_timeout_ms": lock_timeout_ms},
+        )
+    return {
+        "partitions_created": created,
+        "partitions_deferred": deferred,
+        "sequences_moved": moved,
+    }
 
 
 def analyze_histories(

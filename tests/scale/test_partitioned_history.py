@@ -20,7 +20,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -264,7 +265,11 @@ def test_beat_makes_the_months_ahead_then_numbers_sessions_in_them(
             "practice_practiceattempt_p203105"
         }
         again = partitioning.prepare_partitions(connection, today=later)
-        assert again == {"partitions_created": [], "sequences_moved": []}
+        assert again == {
+            "partitions_created": [],
+            "partitions_deferred": [],
+            "sequences_moved": [],
+        }
         # Never backwards: an earlier day moves no sequence.
         assert partitioning.prepare_partitions(connection)["sequences_moved"] == []
     finally:
@@ -272,6 +277,79 @@ def test_beat_makes_the_months_ahead_then_numbers_sessions_in_them(
         PracticeAttempt.objects.all().delete()
         for name in sorted(expected):
             side.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def test_a_busy_table_defers_its_partition_and_no_session_id_moves_into_a_missing_one(
+    side: psycopg.Connection, session_sequences: dict[str, str]
+) -> None:
+    """Creating a partition must lock its parent against every read, and a lock request that
+    waits makes every later answer wait behind it. While a long read holds the answer log, Beat's
+    run gives up on it after its lock timeout (the other histories get their months), and the
+    session ids stay where they are, so no session can be numbered into a month whose answer-log
+    partition does not exist. The next run, the read over, completes it."""
+    later = date(2031, 5, 17)
+    expected = {
+        partitioning.partition_name(h.table, 2031, month)
+        for h in HISTORIES
+        for month in (5, 6, 7, 8)
+    }
+    reader = side_connection()
+    reader.autocommit = False
+    with connection.cursor() as cursor:  # were the timeout ignored, fail rather than hang
+        cursor.execute("SET statement_timeout = 20000")
+    try:
+        reader.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608  # held until the commit
+        busy = partitioning.prepare_partitions(connection, today=later, lock_timeout_ms=100)
+        assert busy["partitions_deferred"] == [f"{TABLE}_p203105"]
+        assert {n for n in busy["partitions_created"] if n.startswith(TABLE)} == set()
+        assert set(busy["partitions_created"]) == {n for n in expected if not n.startswith(TABLE)}
+        assert busy["sequences_moved"] == []
+        reader.commit()
+        done = partitioning.prepare_partitions(connection, today=later, lock_timeout_ms=100)
+        assert set(done["partitions_created"]) == {n for n in expected if n.startswith(TABLE)}
+        assert done["partitions_deferred"] == []
+        assert set(done["sequences_moved"]) == set(SESSION_TABLES)
+    finally:
+        reader.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+        for name in sorted(expected):
+            side.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def test_a_schema_change_gives_up_waiting_and_tries_again_rather_than_queue_every_answer(
+    side: psycopg.Connection,
+) -> None:
+    """The conversion's short transaction runs with a lock timeout: behind a long read it gives
+    up, pauses and tries again, and fails only once its attempts are spent."""
+    side.execute("CREATE TABLE busy_history (id bigint)")
+    reader = side_connection()
+    reader.autocommit = False
+    changes = 0
+
+    def change(cursor: CursorWrapper) -> None:
+        nonlocal changes
+        changes += 1
+        cursor.execute(f"ALTER TABLE busy_history ADD COLUMN c{changes} integer")
+
+    try:
+        reader.execute("SELECT count(*) FROM busy_history")
+        with pytest.raises(OperationalError):
+            partitioning._retrying(connection, change, what="test", attempts=2, timeout_ms=50)
+        assert changes == 2
+        reader.commit()
+        partitioning._retrying(connection, change, what="test", attempts=2, timeout_ms=50)
+        columns = {
+            name
+            for (name,) in side.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'busy_history'::regclass "
+                "AND attnum > 0"
+            ).fetchall()
+        }
+        assert columns == {"id", "c3"}  # the two that timed out were rolled back
+    finally:
+        reader.close()
+        side.execute("DROP TABLE IF EXISTS busy_history")
 
 
 def test_the_nightly_task_gathers_the_statistics_of_every_history_as_a_whole(
