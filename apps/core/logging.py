@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +45,55 @@ class TaskContextFilter(logging.Filter):
             record.task_id = context["id"]
             record.task_name = context.get("name")
         return True
+
+
+class RepeatSuppressFilter(logging.Filter):
+    """Lets the first record of a kind through, then at most one per ``interval`` seconds,
+    carrying ``suppressed``: how many of that kind were held back since the last one let
+    through. A kind is the logger, the message and the exception's type.
+
+    For failures that repeat on every call while they last: with Redis down, each cache call
+    (several per request) logs the ignored exception with its traceback, and a minute of an
+    outage at a few hundred requests per second buried everything else in the log. One line per
+    minute per process says the same. ``clock`` is for tests."""
+
+    def __init__(self, interval: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._kinds: dict[tuple[str, str, str | None], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[0] if record.exc_info else None
+        kind = (record.name, str(record.msg), error.__name__ if error else None)
+        now = self._clock()
+        with self._lock:
+            shown, held = self._kinds.get(kind, (None, 0))
+            if shown is not None and now - shown < self.interval:
+                self._kinds[kind] = (shown, held + 1)
+                return False
+            self._kinds[kind] = (now, 0)
+            if len(self._kinds) > 1000:  # bounded whatever the messages
+                self._kinds = {kind: (now, 0)}
+        if held:
+            record.suppressed = held
+        return True
+
+    def reset(self) -> None:
+        with self._lock:
+            self._kinds.clear()
+
+
+_SHARED_REPEAT_FILTERS: dict[float, RepeatSuppressFilter] = {}
+
+
+def shared_repeat_filter(interval: float = 60.0) -> RepeatSuppressFilter:
+    """The process's one :class:`RepeatSuppressFilter` for ``interval`` (the ``"()"`` of the
+    LOGGING filter): ``LOGGING`` may be applied twice in a process (Django's setup, then
+    Celery's ``setup_logging``), and a second instance beside the first would let each kind
+    through twice."""
+    return _SHARED_REPEAT_FILTERS.setdefault(interval, RepeatSuppressFilter(interval))
 
 
 class RunserverAccessFilter(logging.Filter):

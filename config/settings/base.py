@@ -446,6 +446,7 @@ LOGGING = {
         "client_fault": {"()": "apps.core.logging.ClientFaultFilter"},
         "task_context": {"()": "apps.core.logging.TaskContextFilter"},
         "runserver_access": {"()": "apps.core.logging.RunserverAccessFilter"},
+        "once_a_minute": {"()": "apps.core.logging.shared_repeat_filter", "interval": 60.0},
     },
     "formatters": {"json": {"()": "apps.core.logging.JsonFormatter"}},
     "handlers": {
@@ -471,6 +472,9 @@ LOGGING = {
             "filters": ["runserver_access"],
         },
         "celery": {"level": "INFO"},
+        # The cache's ignored exceptions (Redis down: several per request, each with its
+        # traceback): the first, then one a minute per process with how many were held back.
+        "apps.core.cache": {"filters": ["once_a_minute"]},
         # A request Django refuses as suspicious is the client's fault: logged as a warning.
         **{
             f"django.security.{name}": {"filters": ["client_fault"]}
