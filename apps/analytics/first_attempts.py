@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.db import connections, router
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from apps.analytics.models import AnswerFact
@@ -113,7 +115,26 @@ def first_attempt_rows(
     if not question_ids:
         return iter(())
     facts = AnswerFact.objects.filter(question_id__in=list(question_ids), id__lte=up_to_fact_id)
-    return _first_attempts(facts).values_list(*_ROW_FIELDS).iterator(chunk_size=20000)
+    return _copied_rows(_first_attempts(facts).values_list(*_ROW_FIELDS))
+
+
+# The PostgreSQL types of _ROW_FIELDS, for a binary COPY.
+_ROW_TYPES = ("int8", "int8", "int8", "int4", "int8", "bool", "timestamptz", "varchar", "int8")
+
+
+def _copied_rows(rows: QuerySet[AnswerFact, tuple[Any, ...]]) -> Iterator[FirstAttemptRow]:
+    """The rows of a ``values_list(*_ROW_FIELDS)`` queryset, streamed by ``COPY ... TO STDOUT
+    (FORMAT BINARY)`` instead of fetched through the ORM: the same statement and the same
+    tuples, without a cursor round trip and a converter call per value (on ten million first
+    attempts: seconds instead of minutes). psycopg binds the parameters client-side, as COPY
+    takes none."""
+    text, params = rows.query.sql_with_params()
+    alias = router.db_for_read(AnswerFact)
+    with connections[alias].cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
+        with raw.copy(f"COPY ({text}) TO STDOUT (FORMAT BINARY)", params) as copy:  # nosec B608
+            copy.set_types(list(_ROW_TYPES))
+            yield from copy.rows()
 
 
 def learner_first_attempt_rows(

@@ -1,0 +1,56 @@
+"""The first attempts read for the nightly calibration: streamed by COPY, the same rows as the
+ORM gives for the same queryset, by the one rule (earliest answer, then earliest fact)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.analytics import first_attempts
+from apps.analytics.models import AnswerFact
+from apps.taxonomy.models import Category
+from tests.analytics.helpers import answer, publish
+from tests.questions.factories import make_question
+
+pytestmark = pytest.mark.django_db
+
+
+def test_copied_rows_are_the_orm_rows_of_the_same_rule(
+    user: User, other_user: User, categories: list[Category]
+) -> None:
+    questions = [make_question(categories[i % 2]) for i in range(4)]
+    now = timezone.now()
+    # Out of order: a later-recorded exam answer given before the practice answer is the first.
+    publish(answer(user, questions[0], correct=True, at=now - timedelta(minutes=5)))
+    publish(
+        answer(user, questions[0], correct=False, at=now - timedelta(minutes=30), source="exam")
+    )
+    publish(answer(user, questions[1], correct=False, at=now - timedelta(days=2)))
+    publish(answer(user, questions[1], correct=True, at=now - timedelta(days=1)))
+    publish(answer(other_user, questions[1], correct=True, at=now - timedelta(hours=3)))
+    publish(answer(other_user, questions[2], correct=False, at=now))
+    AnswerFact.objects.filter(question_id=questions[2].pk).update(question_version=None)
+    top = first_attempts.latest_fact_id()
+    publish(answer(user, questions[3], correct=True))  # after the high-water mark: not read
+    ids = [q.pk for q in questions]
+
+    copied = list(first_attempts.first_attempt_rows(question_ids=ids, up_to_fact_id=top))
+    facts = AnswerFact.objects.filter(question_id__in=ids, id__lte=top)
+    fields = first_attempts._ROW_FIELDS
+    expected = list(first_attempts._first_attempts(facts).values_list(*fields))
+
+    assert copied == expected
+    assert len(copied) == 4  # (user, q0), (user, q1), (other, q1), (other, q2)
+    first = {(row[1], row[2]): row for row in copied}
+    assert first[(user.pk, questions[0].pk)][5] is False  # the exam's, given first
+    assert first[(user.pk, questions[0].pk)][7] == "exam"
+    assert first[(user.pk, questions[1].pk)][5] is False
+    assert first[(other_user.pk, questions[2].pk)][3] is None
+    assert (user.pk, questions[3].pk) not in first
+
+
+def test_no_questions_read_nothing() -> None:
+    assert list(first_attempts.first_attempt_rows(question_ids=[], up_to_fact_id=10**12)) == []
