@@ -41,25 +41,34 @@ def build_calibration_report(
     *, holdout_every: int = 5, progress: Callable[[str], None] | None = None
 ) -> CalibrationReport:
     say = progress or (lambda message: None)
-    rows = list(all_first_attempts(up_to_fact_id=latest_fact_id()))
+    up_to = latest_fact_id()
 
     def held_out(row: FirstAttemptRow) -> bool:
         return row[7] == "exam" and row[8] % holdout_every == 0
 
-    collected = collect(rows, exclude=held_out)
+    # Two streamed passes over the first attempts, never a list of them all (ten million rows
+    # as tuples are gigabytes): the first fits without the held-out mocks and sets their rows
+    # aside; the second keeps the fit's own first attempts of those mocks' learners only.
+    sessions: dict[int, list[FirstAttemptRow]] = defaultdict(list)
+
+    def set_aside(row: FirstAttemptRow) -> bool:
+        if held_out(row):
+            sessions[row[8]].append(row)
+            return True
+        return False
+
+    collected = collect(all_first_attempts(up_to_fact_id=up_to), exclude=set_aside)
     say(f"fitting without held-out mocks: {len(collected.responses.person)} first attempts")
     fit = irt.fit_rasch(collected.responses)
     person_of = {user_id: index for index, user_id in enumerate(collected.user_ids)}
     item_of = {key: index for index, key in enumerate(collected.items)}
 
-    sessions: dict[int, list[FirstAttemptRow]] = defaultdict(list)
-    for row in rows:
-        if held_out(row):
-            sessions[row[8]].append(row)
-    # The fit's own first attempts per learner, with their times, for "before the session".
+    # The fit's own first attempts per learner of a held-out mock, with their times, for
+    # "before the session".
+    learners = {answers[0][1] for answers in sessions.values()}
     history: dict[int, list[tuple[Any, float, bool]]] = defaultdict(list)
-    for row in rows:
-        if not held_out(row) and (row[2], row[3] or 1) in item_of:
+    for row in all_first_attempts(up_to_fact_id=up_to):
+        if row[1] in learners and not held_out(row) and (row[2], row[3] or 1) in item_of:
             difficulty = float(fit.difficulty[item_of[(row[2], row[3] or 1)]])
             history[row[1]].append((row[6], difficulty, row[5]))
 
