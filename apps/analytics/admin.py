@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.analytics.models import AnswerFact, CategoryProgress, DailyActivity, HeartbeatLog
+from apps.core.large_tables import LargeTableAdmin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,7 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AnswerFact)
-class AnswerFactAdmin(ReadOnlyAdmin):
+class AnswerFactAdmin(LargeTableAdmin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = (
         "user",
         "question_id",
@@ -39,16 +40,13 @@ class AnswerFactAdmin(ReadOnlyAdmin):
     list_filter = ("source", "is_correct")
     list_select_related = ("user", "category")
     search_fields = ("user__email",)
-    date_hierarchy = "answered_at"
-    show_full_result_count = False
 
 
 @admin.register(DailyActivity)
-class DailyActivityAdmin(ReadOnlyAdmin):
+class DailyActivityAdmin(LargeTableAdmin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = ("user", "date", "answered", "correct", "time_spent_sec", "reading_sec")
     list_select_related = ("user",)
     search_fields = ("user__email",)
-    date_hierarchy = "date"
 
 
 @admin.register(CategoryProgress)
@@ -59,7 +57,7 @@ class CategoryProgressAdmin(ReadOnlyAdmin):
 
 
 @admin.register(HeartbeatLog)
-class HeartbeatLogAdmin(ReadOnlyAdmin):
+class HeartbeatLogAdmin(LargeTableAdmin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = ("user", "at", "local_date", "seconds")
     list_select_related = ("user",)
     search_fields = ("user__email",)

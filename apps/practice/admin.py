@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from apps.accounts.models import User
 from apps.audit.admin_mixins import is_content_editor
+from apps.core.large_tables import LargeTableAdmin
 from apps.practice import services
 from apps.practice.models import (
     PracticeAttempt,
@@ -95,10 +96,12 @@ class PracticeSessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PracticeAttempt)
-class PracticeAttemptAdmin(ReadOnlyAdmin):
+class PracticeAttemptAdmin(LargeTableAdmin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = ("id", "session", "question", "is_correct", "time_spent_sec", "answered_at")
     list_filter = ("is_correct", "answered_at", "category")
-    search_fields = ("session__user__email", "question__stem")
+    # By the learner only: a text search of question stems would join every attempt to its
+    # question (a question's answers are on its statistics page in the question bank).
+    search_fields = ("session__user__email",)
     list_select_related = ("session", "question")
     raw_id_fields = ("session", "question")
 
