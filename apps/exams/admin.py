@@ -16,6 +16,7 @@ from apps.accounts.models import Role, User
 from apps.accounts.permissions import has_role
 from apps.audit.services import record_event
 from apps.core.exceptions import DomainError
+from apps.core.large_tables import LargeTableAdmin
 from apps.exams.models import (
     BlueprintItem,
     ExamAnswer,
@@ -304,7 +305,7 @@ class ExamSessionEventInline(ReadOnlyForExaminers, admin.TabularInline):
 
 
 @admin.register(ExamSession)
-class ExamSessionAdmin(ReadOnlyForExaminers, admin.ModelAdmin):
+class ExamSessionAdmin(LargeTableAdmin, ReadOnlyForExaminers, admin.ModelAdmin):  # type: ignore[misc]
     list_display = (
         "id",
         "user",

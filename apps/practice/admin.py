@@ -62,7 +62,7 @@ class PracticeAttemptInline(admin.TabularInline):
 
 
 @admin.register(PracticeSession)
-class PracticeSessionAdmin(ReadOnlyAdmin):
+class PracticeSessionAdmin(LargeTableAdmin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = (
         "id",
         "user",
@@ -75,7 +75,6 @@ class PracticeSessionAdmin(ReadOnlyAdmin):
     )
     list_filter = ("created_at", "completed_at")
     search_fields = ("user__email",)
-    date_hierarchy = "created_at"
     list_select_related = ("user",)
     inlines = (PracticeAttemptInline,)
     readonly_fields = (

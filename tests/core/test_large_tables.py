@@ -24,6 +24,8 @@ LISTS = (
     "/admin/practice/practiceattempt/",
     "/admin/analytics/dailyactivity/",
     "/admin/analytics/heartbeatlog/",
+    "/admin/practice/practicesession/",
+    "/admin/exams/examsession/",
 )
 
 
@@ -101,9 +103,11 @@ def test_the_paginator_is_what_the_history_admins_use() -> None:
     from django.contrib import admin
 
     from apps.analytics.models import DailyActivity, HeartbeatLog
-    from apps.practice.models import PracticeAttempt
+    from apps.exams.models import ExamSession
+    from apps.practice.models import PracticeAttempt, PracticeSession
 
-    for model in (AnswerFact, PracticeAttempt, DailyActivity, HeartbeatLog):
+    histories = (AnswerFact, PracticeAttempt, DailyActivity, HeartbeatLog)
+    for model in (*histories, PracticeSession, ExamSession):
         model_admin: Any = admin.site._registry[model]
         assert model_admin.paginator is CappedCountPaginator
         assert model_admin.date_hierarchy is None
