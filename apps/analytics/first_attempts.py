@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from django.db import connections, router
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, FloatField, Max, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce, Extract
 
 from apps.analytics.models import AnswerFact
 
@@ -153,3 +156,120 @@ def learner_first_attempt_rows(
         facts = facts.filter(answered_at__gte=after_answered_at)
     rows = facts.filter(~Exists(earlier)).order_by("id").values_list(*_ROW_FIELDS)
     return list(rows)
+
+
+# --- readiness: first attempts as columns -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirstAttemptColumns:
+    """First attempts as NumPy columns, one entry per attempt, in the order of the rows of
+    :func:`first_attempt_rows` (the same queryset): what the nightly calibration fits from."""
+
+    user_id: npt.NDArray[np.int64]
+    question_id: npt.NDArray[np.int64]
+    version: npt.NDArray[np.int64]  # a fact without a recorded version counts as version 1
+    category_id: npt.NDArray[np.int64]
+    is_correct: npt.NDArray[np.bool_]
+    answered_at: npt.NDArray[np.float64]  # seconds since the epoch
+
+    def __len__(self) -> int:
+        return len(self.user_id)
+
+
+# One row of the binary COPY below: a field count, then for each field its length and its
+# value, big-endian (PostgreSQL's binary COPY format). Every field is fixed-width and never
+# null (the version is coalesced), so every row has this one layout.
+_COLUMN_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("user_id_len", ">i4"),
+        ("user_id", ">i8"),
+        ("question_id_len", ">i4"),
+        ("question_id", ">i8"),
+        ("version_len", ">i4"),
+        ("version", ">i4"),
+        ("category_id_len", ">i4"),
+        ("category_id", ">i8"),
+        ("is_correct_len", ">i4"),
+        ("is_correct", "u1"),
+        ("answered_at_len", ">i4"),
+        ("answered_at", ">f8"),
+    ]
+)
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_COPY_TRAILER = b"\xff\xff"
+_PARSE_BYTES = 1 << 22  # COPY data gathered before each parse
+
+
+def first_attempt_columns(
+    *, question_ids: Collection[int], up_to_fact_id: int
+) -> FirstAttemptColumns:
+    """:func:`first_attempt_rows` as columns: the same queryset (so the same rule and order),
+    its version coalesced to 1 and its time as epoch seconds, streamed by binary COPY and parsed
+    by NumPy a buffer at a time, never a Python object per attempt."""
+    if not question_ids:
+        empty = np.zeros(0, dtype=np.int64)
+        return FirstAttemptColumns(
+            empty, empty, empty, empty, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.float64)
+        )
+    facts = AnswerFact.objects.filter(question_id__in=list(question_ids), id__lte=up_to_fact_id)
+    rows = (
+        _first_attempts(facts)
+        .annotate(
+            _version=Coalesce("question_version", 1),
+            _at=Cast(Extract("answered_at", "epoch"), FloatField()),
+        )
+        .values_list("user_id", "question_id", "_version", "category_id", "is_correct", "_at")
+    )
+    text, params = rows.query.sql_with_params()
+    parts: list[npt.NDArray[np.void]] = []
+    pending = b""
+    header_read = False
+
+    def parse(blocks: list[bytes]) -> None:
+        """Whole rows of ``pending`` plus ``blocks``; the rest (a row cut short, or the 2-byte
+        trailer at the very end) waits for more."""
+        nonlocal pending, header_read
+        pending = pending + b"".join(blocks)
+        if not header_read:
+            if len(pending) < 19:
+                return
+            if not pending.startswith(_COPY_SIGNATURE):
+                raise ValueError("not a binary COPY stream")
+            extension = int.from_bytes(pending[15:19], "big")
+            pending = pending[19 + extension :]
+            header_read = True
+        whole = len(pending) // _COLUMN_ROW.itemsize * _COLUMN_ROW.itemsize
+        if whole:
+            parts.append(np.frombuffer(pending[:whole], dtype=_COLUMN_ROW))
+            pending = pending[whole:]
+
+    alias = router.db_for_read(AnswerFact)
+    with connections[alias].cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY ({text}) TO STDOUT (FORMAT BINARY)", params) as copy:  # nosec B608
+            # psycopg hands over a message at a time (a row, for COPY TO): gathered into a few
+            # megabytes before NumPy parses them.
+            blocks: list[bytes] = []
+            size = 0
+            for block in copy:
+                blocks.append(bytes(block))
+                size += len(block)
+                if size >= _PARSE_BYTES:
+                    parse(blocks)
+                    blocks, size = [], 0
+            parse(blocks)
+    if pending not in (b"", _COPY_TRAILER):
+        raise ValueError(f"unexpected {len(pending)} bytes at the end of the COPY stream")
+    table = np.concatenate(parts) if parts else np.zeros(0, dtype=_COLUMN_ROW)
+    if len(table) and not (table["fields"] == 6).all():
+        raise ValueError("unexpected field count in the COPY stream")
+    return FirstAttemptColumns(
+        user_id=table["user_id"].astype(np.int64),
+        question_id=table["question_id"].astype(np.int64),
+        version=table["version"].astype(np.int64),
+        category_id=table["category_id"].astype(np.int64),
+        is_correct=table["is_correct"].astype(bool),
+        answered_at=table["answered_at"].astype(np.float64),
+    )

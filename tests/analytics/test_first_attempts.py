@@ -54,3 +54,41 @@ def test_copied_rows_are_the_orm_rows_of_the_same_rule(
 
 def test_no_questions_read_nothing() -> None:
     assert list(first_attempts.first_attempt_rows(question_ids=[], up_to_fact_id=10**12)) == []
+
+
+@pytest.mark.parametrize("parse_bytes", [1, 17, 50, 100, 1 << 22])
+def test_the_columns_are_the_rows_as_arrays(
+    user: User,
+    other_user: User,
+    categories: list[Category],
+    parse_bytes: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The calibration's columnar read: the same attempts in the same order, version 1 for a
+    fact without one, times to the microsecond, however the stream is cut before parsing (the
+    header, rows and the trailer split across parses)."""
+    monkeypatch.setattr(first_attempts, "_PARSE_BYTES", parse_bytes)
+    questions = [make_question(categories[i % 2]) for i in range(6)]
+    now = timezone.now()
+    for i, question in enumerate(questions):
+        publish(answer(user, question, correct=i % 2 == 0, at=now - timedelta(seconds=i * 7919)))
+        publish(answer(other_user, question, correct=i % 3 == 0, at=now - timedelta(hours=i)))
+        publish(answer(user, question, correct=True, at=now))  # a repeat: never a first attempt
+    AnswerFact.objects.filter(question_id=questions[0].pk).update(question_version=None)
+    AnswerFact.objects.filter(question_id=questions[1].pk).update(question_version=3)
+    top = first_attempts.latest_fact_id()
+    ids = [q.pk for q in questions]
+
+    rows = list(first_attempts.first_attempt_rows(question_ids=ids, up_to_fact_id=top))
+    columns = first_attempts.first_attempt_columns(question_ids=ids, up_to_fact_id=top)
+
+    assert len(columns) == len(rows) == 12
+    assert columns.user_id.tolist() == [r[1] for r in rows]
+    assert columns.question_id.tolist() == [r[2] for r in rows]
+    assert columns.version.tolist() == [r[3] or 1 for r in rows]
+    assert 3 in columns.version.tolist()
+    assert columns.category_id.tolist() == [r[4] for r in rows]
+    assert columns.is_correct.tolist() == [r[5] for r in rows]
+    assert columns.answered_at.tolist() == pytest.approx([r[6].timestamp() for r in rows], abs=1e-6)
+    none = first_attempts.first_attempt_columns(question_ids=[], up_to_fact_id=top)
+    assert len(none) == 0

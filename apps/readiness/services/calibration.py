@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,8 +29,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.analytics.first_attempts import (
+    FirstAttemptColumns,
     FirstAttemptRow,
     answered_question_ids,
+    first_attempt_columns,
     first_attempt_rows,
     latest_fact_id,
 )
@@ -62,9 +65,9 @@ class Collected:
 def collect(
     rows: Iterable[FirstAttemptRow], *, exclude: Callable[[FirstAttemptRow], bool] | None = None
 ) -> Collected:
-    """Dense indices for learners and items, and the response arrays. Rows are taken in chunks
-    and turned into columns at once, so ten million first attempts cost seconds and a few hundred
-    megabytes, not a Python object per cell."""
+    """Dense indices for learners and items, and the response arrays, from rows. Rows are taken
+    in chunks and turned into columns at once, so ten million first attempts cost seconds and a
+    few hundred megabytes, not a Python object per cell."""
     users: list[IntArray] = []
     questions: list[IntArray] = []
     versions: list[IntArray] = []
@@ -80,24 +83,39 @@ def collect(
         categories.append(np.asarray(columns[4], dtype=np.int64))
         correct.append(np.asarray(columns[5], dtype=bool))
         times.append(np.asarray([t.timestamp() for t in columns[6]], dtype=np.float64))
-    user = np.concatenate(users) if users else np.zeros(0, dtype=np.int64)
-    question = np.concatenate(questions) if questions else np.zeros(0, dtype=np.int64)
-    version = np.concatenate(versions) if versions else np.zeros(0, dtype=np.int64)
-    category = np.concatenate(categories) if categories else np.zeros(0, dtype=np.int64)
-    is_correct = np.concatenate(correct) if correct else np.zeros(0, dtype=bool)
-    when = np.concatenate(times) if times else np.zeros(0, dtype=np.float64)
+    return collect_columns(
+        FirstAttemptColumns(
+            user_id=_joined(users, np.int64),
+            question_id=_joined(questions, np.int64),
+            version=_joined(versions, np.int64),
+            category_id=_joined(categories, np.int64),
+            is_correct=_joined(correct, bool),
+            answered_at=_joined(times, np.float64),
+        )
+    )
+
+
+def _joined(parts: Sequence[npt.NDArray[Any]], dtype: Any) -> npt.NDArray[Any]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def collect_columns(columns: FirstAttemptColumns) -> Collected:
+    """Dense indices for learners and items, and the response arrays, from columns."""
+    user, question, version = columns.user_id, columns.question_id, columns.version
     user_ids, person = np.unique(user, return_inverse=True)
     item_keys, item = np.unique(question * _VERSION_SPAN + version, return_inverse=True)
     latest = np.full(len(user_ids), -np.inf)
-    np.maximum.at(latest, person, when)
+    np.maximum.at(latest, person, columns.answered_at)
     category_counts: list[dict[str, int]] = [{} for _ in user_ids]
-    pairs, pair_counts = np.unique(np.stack([person, category]), axis=1, return_counts=True)
+    pairs, pair_counts = np.unique(
+        np.stack([person, columns.category_id]), axis=1, return_counts=True
+    )
     for (p, c), n in zip(pairs.T.tolist(), pair_counts.tolist(), strict=True):
         category_counts[p][str(c)] = n
     responses = irt.Responses(
         person=person.astype(np.int64),
         item=item.astype(np.int64),
-        correct=is_correct,
+        correct=columns.is_correct.astype(bool),
         n_persons=len(user_ids),
         n_items=len(item_keys),
     )
@@ -107,6 +125,25 @@ def collect(
         items=[(int(k) // _VERSION_SPAN, int(k) % _VERSION_SPAN) for k in item_keys],
         category_counts=category_counts,
         last_answered_at=[datetime.fromtimestamp(t, tz=UTC) for t in latest.tolist()],
+    )
+
+
+def all_first_attempt_columns(*, up_to_fact_id: int) -> FirstAttemptColumns:
+    """Every first attempt up to the fact as columns, question batch by question batch."""
+    question_ids = answered_question_ids()
+    parts = [
+        first_attempt_columns(
+            question_ids=question_ids[start : start + QUESTION_BATCH], up_to_fact_id=up_to_fact_id
+        )
+        for start in range(0, len(question_ids), QUESTION_BATCH)
+    ]
+    return FirstAttemptColumns(
+        user_id=_joined([p.user_id for p in parts], np.int64),
+        question_id=_joined([p.question_id for p in parts], np.int64),
+        version=_joined([p.version for p in parts], np.int64),
+        category_id=_joined([p.category_id for p in parts], np.int64),
+        is_correct=_joined([p.is_correct for p in parts], bool),
+        answered_at=_joined([p.answered_at for p in parts], np.float64),
     )
 
 
@@ -126,7 +163,7 @@ def calibrate(*, progress: Callable[[str], None] | None = None) -> CalibrationRu
     run = CalibrationRun.objects.create(started_at=timezone.now())
     try:
         up_to = latest_fact_id()
-        collected = collect(all_first_attempts(up_to_fact_id=up_to))
+        collected = collect_columns(all_first_attempt_columns(up_to_fact_id=up_to))
         say(
             f"read {len(collected.responses.person)} first attempts of "
             f"{collected.responses.n_persons} learners at {collected.responses.n_items} items"
