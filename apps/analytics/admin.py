@@ -7,7 +7,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.analytics.models import AnswerFact, CategoryProgress, DailyActivity, HeartbeatLog
+from apps.analytics.models import (
+    AnswerFact,
+    ArchivedMonth,
+    CategoryProgress,
+    DailyActivity,
+    HeartbeatLog,
+)
 from apps.core.large_tables import LargeTableAdmin
 
 
@@ -61,3 +67,19 @@ class HeartbeatLogAdmin(LargeTableAdmin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = ("user", "at", "local_date", "seconds")
     list_select_related = ("user",)
     search_fields = ("user__email",)
+
+
+@admin.register(ArchivedMonth)
+class ArchivedMonthAdmin(ReadOnlyAdmin):
+    """Months of the answer log archived by ``manage.py archive_history``: what left, what was
+    kept and the file's digest."""
+
+    list_display = (
+        "partition",
+        "archived_at",
+        "rows_before",
+        "rows_kept",
+        "rows_archived",
+        "file",
+        "sha256",
+    )

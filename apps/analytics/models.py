@@ -173,3 +173,68 @@ class CategoryProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}/{self.category_id}: {self.correct}/{self.answered}"
+
+
+class ArchivedActivity(models.Model):
+    """What the learner's answers in archived months added to a day, beyond the first attempts
+    kept in the log (``manage.py archive_history``): the rebuild adds it back, so archiving never
+    changes an aggregate."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    answered = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+    time_spent_sec = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "archived activity"
+        constraints = [
+            models.UniqueConstraint(fields=("user", "date"), name="archivedactivity_user_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.date}: {self.correct}/{self.answered} archived"
+
+
+class ArchivedProgress(models.Model):
+    """As :class:`ArchivedActivity`, per category: the archived answers' counts and the latest of
+    their times."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    answered = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+    last_answered_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "archived progress"
+        constraints = [
+            models.UniqueConstraint(
+                fields=("user", "category"), name="archivedprogress_user_category"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}/{self.category_id}: {self.correct}/{self.answered} archived"
+
+
+class ArchivedMonth(models.Model):
+    """One partition of the answer log archived: what left the database and where it went."""
+
+    partition = models.CharField(max_length=63, unique=True)
+    archived_at = models.DateTimeField()
+    rows_before = models.PositiveBigIntegerField()
+    rows_kept = models.PositiveBigIntegerField(help_text="First attempts, kept in the log.")
+    rows_archived = models.PositiveBigIntegerField()
+    file = models.CharField(max_length=500, help_text="The anonymised archive file.")
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ("partition",)
+
+    def __str__(self) -> str:
+        return f"{self.partition}: {self.rows_archived} archived"

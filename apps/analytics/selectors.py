@@ -22,6 +22,8 @@ from apps.analytics.localtime import (
 )
 from apps.analytics.models import (
     AnswerFact,
+    ArchivedActivity,
+    ArchivedProgress,
     CategoryProgress,
     DailyActivity,
     HeartbeatLog,
@@ -302,7 +304,8 @@ def weekly_study_seconds(*, user: User, now: datetime | None = None) -> tuple[in
 
 def personal_data(*, user_id: int) -> dict[str, Any]:
     """Everything analytics holds about the user, JSON-ready: the answer record, heartbeats,
-    the daily and per-category aggregates and the learner state. Five queries."""
+    the daily and per-category aggregates, the totals of archived answers and the learner
+    state. Seven queries."""
     state = LearnerState.objects.filter(user_id=user_id).first()
     return {
         "answers": [
@@ -342,6 +345,28 @@ def personal_data(*, user_id: int) -> dict[str, Any]:
             }
             for p in CategoryProgress.objects.filter(user_id=user_id).order_by("category_id")
         ],
+        # Answers of archived months beyond the first attempts kept (their rows left the
+        # database anonymised): what they added, per day and per category.
+        "archived_answers": {
+            "per_day": [
+                {
+                    "date": a.date.isoformat(),
+                    "answered": a.answered,
+                    "correct": a.correct,
+                    "time_spent_sec": a.time_spent_sec,
+                }
+                for a in ArchivedActivity.objects.filter(user_id=user_id).order_by("date")
+            ],
+            "per_category": [
+                {
+                    "category_id": a.category_id,
+                    "answered": a.answered,
+                    "correct": a.correct,
+                    "last_answered_at": a.last_answered_at.isoformat(),
+                }
+                for a in ArchivedProgress.objects.filter(user_id=user_id).order_by("category_id")
+            ],
+        },
         "learner_state": None
         if state is None
         else {

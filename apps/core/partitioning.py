@@ -173,6 +173,14 @@ def prepare_conversion(connection: BaseDatabaseWrapper, history: History, today:
     return first
 
 
+def run_with_lock_retries(
+    connection: BaseDatabaseWrapper, change: Any, *, what: str, attempts: int | None = None
+) -> None:
+    """A schema change of a history (``change(cursor)``) in a transaction whose lock waits give
+    up after :data:`LOCK_TIMEOUT_MS` and are tried again, as the conversion's are."""
+    _retrying(connection, change, what=what, attempts=attempts)
+
+
 def _retrying(
     connection: BaseDatabaseWrapper,
     change: Any,

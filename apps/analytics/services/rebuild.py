@@ -14,6 +14,8 @@ from django.db.models import Count, Max, Q, Sum
 from apps.analytics.caching import invalidate_user_caches
 from apps.analytics.models import (
     AnswerFact,
+    ArchivedActivity,
+    ArchivedProgress,
     CategoryProgress,
     DailyActivity,
     HeartbeatLog,
@@ -102,6 +104,16 @@ def _rebuild_learner(user_id: int) -> RecomputeReport:
             "time_spent_sec": seconds or 0,
             "reading_sec": 0,
         }
+    # Answers of archived months beyond the first attempts kept (manage.py archive_history).
+    for day, answered, correct, seconds in ArchivedActivity.objects.filter(
+        user_id=user_id
+    ).values_list("date", "answered", "correct", "time_spent_sec"):
+        expected = expected_days.setdefault(
+            day, {"answered": 0, "correct": 0, "time_spent_sec": 0, "reading_sec": 0}
+        )
+        expected["answered"] += answered
+        expected["correct"] += correct
+        expected["time_spent_sec"] += seconds
     reading = HeartbeatLog.objects.filter(user_id=user_id).values_list("local_date")
     for day, seconds in reading.annotate(s=Sum("seconds")):
         expected = expected_days.setdefault(day, {"answered": 0, "correct": 0, "time_spent_sec": 0})
@@ -125,6 +137,15 @@ def _rebuild_learner(user_id: int) -> RecomputeReport:
             "correct": correct,
             "last_practiced_at": last,
         }
+    for category_id, answered, correct, last in ArchivedProgress.objects.filter(
+        user_id=user_id
+    ).values_list("category_id", "answered", "correct", "last_answered_at"):
+        expected = expected_categories.setdefault(
+            category_id, {"answered": 0, "correct": 0, "last_practiced_at": last}
+        )
+        expected["answered"] += answered
+        expected["correct"] += correct
+        expected["last_practiced_at"] = max(expected["last_practiced_at"], last)
     _sync(
         report,
         model=CategoryProgress,
