@@ -133,6 +133,20 @@ def test_a_month_leaves_the_log_and_nothing_anyone_sees_changes(
     assert "source_id" not in rows[0]
     # The log is still partitioned the same way, and still records exactly once.
     assert LEGACY in partitioning.partitions_of(connection.cursor(), TABLE)
+    # The compact partition came with its indexes: each attached to the parent's, none built
+    # twice (the attach found them all).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.indexrelid::regclass::text, x.indisprimary, "
+            "EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = x.indexrelid) "
+            "FROM pg_index x WHERE x.indrelid = %s::regclass",
+            [LEGACY],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute("SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [TABLE])
+        (parent_indexes,) = cursor.fetchone()
+    assert [name for name, primary, attached in indexes if not primary and not attached] == []
+    assert len(indexes) == parent_indexes + 1  # and its own primary key
     late = answer(user, history["questions"][0], session_id=5)
     publish(late)
     publish(late)

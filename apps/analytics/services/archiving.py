@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -85,6 +86,51 @@ def _firsts(partition: str) -> str:
         f"SELECT 1 FROM {_q(TABLE)} g WHERE g.user_id = f.user_id "
         "AND g.question_id = f.question_id AND (g.answered_at, g.id) < (f.answered_at, f.id))"
     )
+
+
+def _prepare_to_attach(cursor: Any, name: str, compact: str, bounds: str) -> None:
+    """Gives ``compact`` what the parent asks of a partition (an index for each of its indexes,
+    ``name``'s foreign keys) and a check matching ``bounds``, before the parent is locked: the
+    attach then finds and attaches them instead of building indexes and scanning rows under the
+    parent's lock."""
+    # One index per index of the parent (what the attach looks for), from the parent's own
+    # definitions.
+    # definitions. An index behind a constraint (the exactly-once key) must come as a constraint
+    # too, or the attach would build another one.
+    cursor.execute(
+        "SELECT pg_get_indexdef(x.indexrelid), coalesce(pg_get_constraintdef(c.oid), '') "
+        "FROM pg_index x LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid "
+        "AND c.conrelid = x.indrelid WHERE x.indrelid = to_regclass(%s) ORDER BY 1",
+        [TABLE],
+    )
+    token = secrets.token_hex(3)  # index names are the schema's: never those of a past run
+    for number, (definition, constraint) in enumerate(cursor.fetchall()):
+        renamed = f"{compact[:44]}_{token}_i{number}"
+        if constraint:
+            cursor.execute(f"ALTER TABLE {_q(compact)} ADD CONSTRAINT {_q(renamed)} {constraint}")
+            continue
+        head = re.match(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ ", definition)
+        if head is None:
+            raise RuntimeError(f"unexpected index definition: {definition}")
+        unique = head.group(1) or ""
+        cursor.execute(
+            f"CREATE {unique}INDEX {_q(renamed)} ON {_q(compact)} {definition[head.end() :]}"
+        )
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'f'",
+        [name],
+    )
+    for constraint, definition in cursor.fetchall():
+        cursor.execute(f"ALTER TABLE {_q(compact)} ADD CONSTRAINT {_q(constraint)} {definition}")
+    values = re.findall(r"\('?(-?\d+|MINVALUE)'?\)", bounds)
+    if len(values) == 2 and values[0] != "MINVALUE":
+        lower, upper = (int(v) for v in values)
+        cursor.execute(
+            f"ALTER TABLE {_q(compact)} ADD CONSTRAINT {_q(compact + '_bounds')} "
+            f"CHECK (source_id >= {lower} AND source_id < {upper})"
+        )
+    # The legacy partition's own range check came with LIKE ... INCLUDING CONSTRAINTS.
 
 
 def plan(*, before: date, min_age_months: int = 12, today: date | None = None) -> list[MonthPlan]:
@@ -210,9 +256,15 @@ def archive_month(month: MonthPlan, *, directory: Path) -> ArchivedMonth:
             "JOIN archive_keep k ON k.id = f.id"
         )
         cursor.execute(f"ALTER TABLE {_q(compact)} ADD PRIMARY KEY (id)")
+        _prepare_to_attach(cursor, name, compact, month.bounds)
+        # Only now the parent's lock, and only for catalogue changes: the indexes, foreign keys
+        # and bounds the attach needs are all in place, so it builds and scans nothing.
         cursor.execute(f"ALTER TABLE {_q(TABLE)} DETACH PARTITION {_q(name)}")
         cursor.execute(
             f"ALTER TABLE {_q(TABLE)} ATTACH PARTITION {_q(compact)} FOR VALUES {month.bounds}"
+        )
+        cursor.execute(
+            f"ALTER TABLE {_q(compact)} DROP CONSTRAINT IF EXISTS {_q(compact + '_bounds')}"
         )
         cursor.execute(f"DROP TABLE {_q(name)}")
         cursor.execute(f"ALTER TABLE {_q(compact)} RENAME TO {_q(name)}")
