@@ -284,5 +284,7 @@ def archive_month(month: MonthPlan, *, directory: Path) -> ArchivedMonth:
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, path)  # under its name only once the month has left the log
+    with connection.cursor() as cursor:  # the new table's statistics, before any plan needs them
+        cursor.execute(f"ANALYZE {_q(month.partition)}")
     row: ArchivedMonth = result["row"]
     return row
