@@ -21,8 +21,6 @@ the tests run the same code.
 from __future__ import annotations
 
 import logging
-import re
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,17 +29,28 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from apps.core.partition_catalog import (
+    LOCK_TIMEOUT_MS,
+    bound_lock_waits,
+    fetch_one,
+    fetch_rows,
+    is_lock_timeout,
+    is_partitioned,
+    legacy_name,
+    legacy_upper_bound,
+    month_base,
+    month_of_base,
+    next_month,
+    partition_name,
+    partitions_of,
+    quoted,
+    renamed_name,
+    run_with_lock_retries,
+)
+
 logger = logging.getLogger(__name__)
 
-MONTH_SPAN = 10**9  # session ids per month; the largest base, 999912 * 10**9, is below 2**53
 MONTHS_AHEAD = 3  # partitions kept ready beyond the current month
-IDENTIFIER_MAX = 63  # PostgreSQL's NAMEDATALEN - 1
-# How long a schema change here may wait for its table lock. Creating a partition or converting
-# a table needs a lock that conflicts with every read; while it waits, every later reader and
-# writer of the table queues behind it, so a wait behind a long read (the nightly calibration
-# reads the log for minutes) would stall every answer. Better to give up and try again.
-LOCK_TIMEOUT_MS = 2000
-CONVERSION_ATTEMPTS = 30  # the migration retries its short transaction this many times
 
 
 @dataclass(frozen=True)
@@ -61,95 +70,18 @@ HISTORIES: tuple[History, ...] = (
 SESSION_TABLES: tuple[str, ...] = ("practice_practicesession", "exams_examsession")
 
 
-def month_base(year: int, month: int) -> int:
-    """The first session id of a month: ``yyyymm * 10**9``."""
-    return (year * 100 + month) * MONTH_SPAN
-
-
-def next_month(year: int, month: int) -> tuple[int, int]:
-    return (year + month // 12, month % 12 + 1)
-
-
-def month_of_base(value: int) -> tuple[int, int]:
-    """The month whose range holds ``value`` (a session id at or above the first base)."""
-    yyyymm = value // MONTH_SPAN
-    return (yyyymm // 100, yyyymm % 100)
-
-
-def legacy_name(table: str) -> str:
-    return f"{table}_legacy"
-
-
-def partition_name(table: str, year: int, month: int) -> str:
-    return f"{table}_p{year}{month:02d}"
-
-
-def _renamed(name: str, suffix: str = "_legacy") -> str:
-    return name[: IDENTIFIER_MAX - len(suffix)] + suffix
-
-
-def _q(name: str) -> str:
-    """A quoted identifier (our own table and index names; quoting keeps them exact)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _rows(cursor: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    cursor.execute(sql, params or [])
-    return list(cursor.fetchall())
-
-
-def _one(cursor: Any, sql: str, params: list[Any] | None = None) -> Any:
-    rows = _rows(cursor, sql, params)
-    return rows[0][0] if rows else None
-
-
-def _lock_not_available(error: BaseException) -> bool:
-    """A ``lock_timeout`` expiry (SQLSTATE 55P03), as Django or psycopg raise it."""
-    cause = error.__cause__ or error
-    return getattr(cause, "sqlstate", None) == "55P03"
-
-
-def _bounded_wait(cursor: Any, timeout_ms: int) -> None:
-    """Every lock wait of the rest of this transaction gives up after ``timeout_ms``."""
-    cursor.execute(f"SET LOCAL lock_timeout = {int(timeout_ms)}")
-
-
-def is_partitioned(cursor: Any, table: str) -> bool:
-    return bool(
-        _one(
-            cursor,
-            "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = to_regclass(%s))",
-            [table],
-        )
-    )
-
-
-def partitions_of(cursor: Any, table: str) -> list[str]:
-    """The partitions of ``table``, by their lower bound (the legacy one first)."""
-    return [
-        name
-        for (name,) in _rows(
-            cursor,
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = to_regclass(%s) "
-            "ORDER BY pg_get_expr(c.relpartbound, c.oid) LIKE '%%MINVALUE%%' DESC, c.relname",
-            [table],
-        )
-    ]
-
-
 def _first_month(cursor: Any, history: History, today: date) -> tuple[int, int]:
     """The first monthly partition: this month, or the month above the highest key already
     written (a sequence moved by an earlier conversion of another history)."""
     month = (today.year, today.month)
-    top = _one(cursor, f"SELECT max({_q(history.key)}) FROM {_q(history.table)}")  # noqa: S608  # nosec B608 # our own identifiers
+    top = fetch_one(cursor, f"SELECT max({quoted(history.key)}) FROM {quoted(history.table)}")  # noqa: S608  # nosec B608 # our own identifiers
     if top is not None and int(top) >= month_base(*month):
         month = next_month(*month_of_base(int(top)))
     return month
 
 
 def _range_check(table: str) -> str:
-    return _renamed(f"{table}_range", "_check")
+    return renamed_name(f"{table}_range", "_check")
 
 
 def prepare_conversion(connection: BaseDatabaseWrapper, history: History, today: date) -> int:
@@ -161,53 +93,18 @@ def prepare_conversion(connection: BaseDatabaseWrapper, history: History, today:
     check = _range_check(history.table)
 
     def add_check(cursor: Any) -> None:
-        cursor.execute(f"ALTER TABLE {_q(history.table)} DROP CONSTRAINT IF EXISTS {_q(check)}")
         cursor.execute(
-            f"ALTER TABLE {_q(history.table)} ADD CONSTRAINT {_q(check)} "
-            f"CHECK ({_q(history.key)} < {int(first)}) NOT VALID"
+            f"ALTER TABLE {quoted(history.table)} DROP CONSTRAINT IF EXISTS {quoted(check)}"
+        )
+        cursor.execute(
+            f"ALTER TABLE {quoted(history.table)} ADD CONSTRAINT {quoted(check)} "
+            f"CHECK ({quoted(history.key)} < {int(first)}) NOT VALID"
         )
 
-    _retrying(connection, add_check, what=f"adding {check}")
+    run_with_lock_retries(connection, add_check, what=f"adding {check}")
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {_q(history.table)} VALIDATE CONSTRAINT {_q(check)}")
+        cursor.execute(f"ALTER TABLE {quoted(history.table)} VALIDATE CONSTRAINT {quoted(check)}")
     return first
-
-
-def run_with_lock_retries(
-    connection: BaseDatabaseWrapper, change: Any, *, what: str, attempts: int | None = None
-) -> None:
-    """A schema change of a history (``change(cursor)``) in a transaction whose lock waits give
-    up after :data:`LOCK_TIMEOUT_MS` and are tried again, as the conversion's are."""
-    _retrying(connection, change, what=what, attempts=attempts)
-
-
-def _retrying(
-    connection: BaseDatabaseWrapper,
-    change: Any,
-    *,
-    what: str,
-    attempts: int | None = None,
-    timeout_ms: int | None = None,
-) -> None:
-    """Runs ``change(cursor)`` in a transaction whose lock waits give up after ``timeout_ms``,
-    trying again (after a growing pause) while the table is busy, so a schema change never
-    queues every answer behind a long read. Raises once ``attempts`` are spent."""
-    attempts = attempts or CONVERSION_ATTEMPTS
-    timeout_ms = timeout_ms or LOCK_TIMEOUT_MS
-    for attempt in range(1, attempts + 1):
-        try:
-            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                _bounded_wait(cursor, timeout_ms)
-                change(cursor)
-            return
-        except Exception as error:
-            if not _lock_not_available(error) or attempt == attempts:
-                raise
-            logger.warning(
-                "table busy, trying again",
-                extra={"change": what, "attempt": attempt, "lock_timeout_ms": timeout_ms},
-            )
-            time.sleep(min(0.5 * attempt, 5.0))
 
 
 def convert(connection: BaseDatabaseWrapper, history: History, today: date | None = None) -> None:
@@ -219,7 +116,7 @@ def convert(connection: BaseDatabaseWrapper, history: History, today: date | Non
         if is_partitioned(cursor, history.table):
             return
     first = prepare_conversion(connection, history, today)
-    _retrying(
+    run_with_lock_retries(
         connection,
         lambda cursor: _convert(cursor, history, first),
         what=f"partitioning {history.table}",
@@ -231,7 +128,7 @@ def convert(connection: BaseDatabaseWrapper, history: History, today: date | Non
 def _convert(cursor: Any, history: History, first: int) -> None:
     table, legacy = history.table, legacy_name(history.table)
     # What the parent must carry, read before anything is renamed.
-    indexes = _rows(
+    indexes = fetch_rows(
         cursor,
         "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname IS NOT NULL, "
         "coalesce(c.contype, ''), coalesce(pg_get_constraintdef(c.oid), '') "
@@ -240,68 +137,58 @@ def _convert(cursor: Any, history: History, first: int) -> None:
         "WHERE x.indrelid = to_regclass(%s) ORDER BY i.relname",
         [table],
     )
-    foreign_keys = _rows(
+    foreign_keys = fetch_rows(
         cursor,
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
         "WHERE conrelid = to_regclass(%s) AND contype = 'f' ORDER BY conname",
         [table],
     )
-    identity = _one(
+    identity = fetch_one(
         cursor,
         "SELECT attidentity FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'id'",
         [table],
     )
-    cursor.execute(f"ALTER TABLE {_q(table)} RENAME TO {_q(legacy)}")
+    cursor.execute(f"ALTER TABLE {quoted(table)} RENAME TO {quoted(legacy)}")
     for name, _definition, _is_constraint, _kind, _condef in indexes:
-        cursor.execute(f"ALTER INDEX {_q(name)} RENAME TO {_q(_renamed(name))}")
+        cursor.execute(f"ALTER INDEX {quoted(name)} RENAME TO {quoted(renamed_name(name))}")
     if identity:
         # A partition cannot bring an identity of its own: the parent's sequence numbers all.
-        cursor.execute(f"ALTER TABLE {_q(legacy)} ALTER COLUMN id DROP IDENTITY")
+        cursor.execute(f"ALTER TABLE {quoted(legacy)} ALTER COLUMN id DROP IDENTITY")
     sequence = f"{table}_id_seq"
-    cursor.execute(f"CREATE SEQUENCE {_q(sequence)} AS bigint")
+    cursor.execute(f"CREATE SEQUENCE {quoted(sequence)} AS bigint")
     cursor.execute(
-        f"SELECT setval(%s, coalesce(max(id), 0) + 1, false) FROM {_q(legacy)}",  # noqa: S608  # nosec B608
+        f"SELECT setval(%s, coalesce(max(id), 0) + 1, false) FROM {quoted(legacy)}",  # noqa: S608  # nosec B608
         [sequence],
     )
     cursor.execute(
-        f"CREATE TABLE {_q(table)} (LIKE {_q(legacy)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-        f"INCLUDING STORAGE INCLUDING COMMENTS) PARTITION BY RANGE ({_q(history.key)})"
+        f"CREATE TABLE {quoted(table)} (LIKE {quoted(legacy)} "
+        "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS) "
+        f"PARTITION BY RANGE ({quoted(history.key)})"
     )
     # The range check belongs to the legacy partition only.
-    cursor.execute(f"ALTER TABLE {_q(table)} DROP CONSTRAINT {_q(_range_check(table))}")
-    cursor.execute(f"ALTER TABLE {_q(table)} ALTER COLUMN id SET DEFAULT nextval('{sequence}')")
-    cursor.execute(f"ALTER SEQUENCE {_q(sequence)} OWNED BY {_q(table)}.id")
+    cursor.execute(f"ALTER TABLE {quoted(table)} DROP CONSTRAINT {quoted(_range_check(table))}")
+    cursor.execute(f"ALTER TABLE {quoted(table)} ALTER COLUMN id SET DEFAULT nextval('{sequence}')")
+    cursor.execute(f"ALTER SEQUENCE {quoted(sequence)} OWNED BY {quoted(table)}.id")
     for name, definition, is_constraint, kind, condef in indexes:
         if kind == "p":
             # A partitioned table's primary key must contain the partition key: ``id`` stays
             # unique by its one sequence, and each partition keeps a primary key of its own.
             continue
         if is_constraint:
-            cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {condef}")
+            cursor.execute(f"ALTER TABLE {quoted(table)} ADD CONSTRAINT {quoted(name)} {condef}")
         else:
             cursor.execute(definition)  # "CREATE INDEX <name> ON public.<table> ...": the parent
     for name, definition in foreign_keys:
-        cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
+        cursor.execute(f"ALTER TABLE {quoted(table)} ADD CONSTRAINT {quoted(name)} {definition}")
     # The check proves the range, so attaching scans nothing; matching indexes, the unique key and
     # the foreign keys are attached, not rebuilt or re-validated.
     cursor.execute(
-        f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(legacy)} "
+        f"ALTER TABLE {quoted(table)} ATTACH PARTITION {quoted(legacy)} "
         f"FOR VALUES FROM (MINVALUE) TO ({int(first)})"
     )
     year, month = month_of_base(first)
     _create_month(cursor, table, year, month)
     logger.info("partitioned %s below %s", table, first)
-
-
-def legacy_upper_bound(cursor: Any, table: str) -> int | None:
-    """Where the legacy partition (the table as it was before the conversion) ends."""
-    bound = _one(
-        cursor,
-        "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.oid = to_regclass(%s)",
-        [legacy_name(table)],
-    )
-    match = re.search(r"TO \('?(-?\d+)'?\)", bound or "")
-    return int(match.group(1)) if match else None
 
 
 def _inside_legacy(cursor: Any, table: str, value: int) -> bool:
@@ -311,17 +198,17 @@ def _inside_legacy(cursor: Any, table: str, value: int) -> bool:
 
 def _create_month(cursor: Any, table: str, year: int, month: int) -> bool:
     name = partition_name(table, year, month)
-    if _one(cursor, "SELECT to_regclass(%s) IS NOT NULL", [name]):
+    if fetch_one(cursor, "SELECT to_regclass(%s) IS NOT NULL", [name]):
         return False
     legacy_upper = legacy_upper_bound(cursor, table)
     if legacy_upper is not None and month_base(year, month) < legacy_upper:
         return False  # inside the legacy partition's range
     upper = month_base(*next_month(year, month))
     cursor.execute(
-        f"CREATE TABLE {_q(name)} PARTITION OF {_q(table)} "
+        f"CREATE TABLE {quoted(name)} PARTITION OF {quoted(table)} "
         f"FOR VALUES FROM ({month_base(year, month)}) TO ({upper})"
     )
-    cursor.execute(f"ALTER TABLE {_q(name)} ADD PRIMARY KEY (id)")
+    cursor.execute(f"ALTER TABLE {quoted(name)} ADD PRIMARY KEY (id)")
     return True
 
 
@@ -354,7 +241,7 @@ def prepare_partitions(
             }
         # One at a time across processes (two Beats in a failover, a migration beside Beat).
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('openmrcs.partitions'))")
-        _bounded_wait(cursor, lock_timeout_ms)
+        bound_lock_waits(cursor, lock_timeout_ms)
         for history in partitioned:
             year, month = today.year, today.month
             for _ in range(months_ahead + 1):
@@ -364,7 +251,7 @@ def prepare_partitions(
                         if _create_month(cursor, history.table, year, month):
                             created.append(name)
                 except Exception as error:
-                    if not _lock_not_available(error):
+                    if not is_lock_timeout(error):
                         raise
                     deferred.append(name)
                     break  # the table is busy: its later months wait for the next run too
@@ -374,7 +261,7 @@ def prepare_partitions(
         # whose partitions all exist.
         base = month_base(today.year, today.month)
         ready = len(partitioned) == len(HISTORIES) and all(
-            _one(
+            fetch_one(
                 cursor,
                 "SELECT to_regclass(%s) IS NOT NULL",
                 [partition_name(h.table, today.year, today.month)],
@@ -383,10 +270,10 @@ def prepare_partitions(
             for h in HISTORIES
         )
         for table in SESSION_TABLES if ready else ():
-            sequence = _one(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = fetch_one(cursor, "SELECT pg_get_serial_sequence(%s, 'id')", [table])
             if sequence is None:
                 continue
-            current = _one(cursor, f"SELECT last_value FROM {sequence}")  # noqa: S608  # nosec B608 # from the catalog
+            current = fetch_one(cursor, f"SELECT last_value FROM {sequence}")  # noqa: S608  # nosec B608 # from the catalog
             if int(current) < base:
                 cursor.execute("SELECT setval(%s, %s, false)", [sequence, base])
                 moved.append(table)
@@ -423,7 +310,7 @@ def analyze_histories(
     with connection.cursor() as cursor:
         for history in histories:
             if is_partitioned(cursor, history.table):
-                cursor.execute(f"ANALYZE {_q(history.table)}")
+                cursor.execute(f"ANALYZE {quoted(history.table)}")
                 done.append(history.table)
     if done:
         logger.info("history statistics gathered", extra={"tables": done})
@@ -441,7 +328,7 @@ def revert(connection: BaseDatabaseWrapper, history: History) -> None:
         # would forbid the ALTER TABLEs that follow in this transaction.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # Each legacy index's name on the parent (index inheritance), read before the detach.
-        names = _rows(
+        names = fetch_rows(
             cursor,
             "SELECT child.relname, parent.relname FROM pg_inherits i "
             "JOIN pg_class child ON child.oid = i.inhrelid "
@@ -451,27 +338,27 @@ def revert(connection: BaseDatabaseWrapper, history: History) -> None:
             [legacy],
         )
         months = [name for name in partitions_of(cursor, table) if name != legacy]
-        cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(legacy)}")
+        cursor.execute(f"ALTER TABLE {quoted(table)} DETACH PARTITION {quoted(legacy)}")
         cursor.execute(
-            f"ALTER TABLE {_q(legacy)} DROP CONSTRAINT IF EXISTS {_q(_range_check(table))}"
+            f"ALTER TABLE {quoted(legacy)} DROP CONSTRAINT IF EXISTS {quoted(_range_check(table))}"
         )
         for name in months:
-            cursor.execute(f"INSERT INTO {_q(legacy)} SELECT * FROM {_q(name)}")  # noqa: S608  # nosec B608
-        top = _one(cursor, f"SELECT coalesce(max(id), 0) + 1 FROM {_q(legacy)}")  # noqa: S608  # nosec B608
-        cursor.execute(f"DROP TABLE {_q(table)}")  # its monthly partitions and sequence with it
-        cursor.execute(f"ALTER TABLE {_q(legacy)} RENAME TO {_q(table)}")
+            cursor.execute(f"INSERT INTO {quoted(legacy)} SELECT * FROM {quoted(name)}")  # noqa: S608  # nosec B608
+        top = fetch_one(cursor, f"SELECT coalesce(max(id), 0) + 1 FROM {quoted(legacy)}")  # noqa: S608  # nosec B608
+        cursor.execute(f"DROP TABLE {quoted(table)}")  # its monthly partitions and sequence with it
+        cursor.execute(f"ALTER TABLE {quoted(legacy)} RENAME TO {quoted(table)}")
         for child, parent in names:
-            cursor.execute(f"ALTER INDEX {_q(child)} RENAME TO {_q(parent)}")
-        pkey = _one(
+            cursor.execute(f"ALTER INDEX {quoted(child)} RENAME TO {quoted(parent)}")
+        pkey = fetch_one(
             cursor,
             "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
             "WHERE x.indrelid = to_regclass(%s) AND x.indisprimary",
             [table],
         )
         if pkey and pkey != f"{table}_pkey":
-            cursor.execute(f"ALTER INDEX {_q(pkey)} RENAME TO {_q(table + '_pkey')}")
+            cursor.execute(f"ALTER INDEX {quoted(pkey)} RENAME TO {quoted(table + '_pkey')}")
         cursor.execute(
-            f"ALTER TABLE {_q(table)} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY "
+            f"ALTER TABLE {quoted(table)} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY "
             f"(START WITH {int(top)})"
         )
     logger.info("unpartitioned %s", table)

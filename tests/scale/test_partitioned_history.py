@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.analytics.models import AnswerFact, AnswerSource
-from apps.core import partitioning
+from apps.core import partition_catalog, partitioning
 from apps.core.partitioning import HISTORIES, SESSION_TABLES, month_base, month_of_base
 from apps.core.tasks import analyze_history_partitions, prepare_history_partitions
 from apps.exams.models import ExamAnswer, ExamSession
@@ -335,10 +335,14 @@ def test_a_schema_change_gives_up_waiting_and_tries_again_rather_than_queue_ever
     try:
         reader.execute("SELECT count(*) FROM busy_history")
         with pytest.raises(OperationalError):
-            partitioning._retrying(connection, change, what="test", attempts=2, timeout_ms=50)
+            partition_catalog.run_with_lock_retries(
+                connection, change, what="test", attempts=2, timeout_ms=50
+            )
         assert changes == 2
         reader.commit()
-        partitioning._retrying(connection, change, what="test", attempts=2, timeout_ms=50)
+        partition_catalog.run_with_lock_retries(
+            connection, change, what="test", attempts=2, timeout_ms=50
+        )
         columns = {
             name
             for (name,) in side.execute(

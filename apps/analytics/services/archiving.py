@@ -38,7 +38,9 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.analytics.models import ArchivedActivity, ArchivedMonth, ArchivedProgress
-from apps.core import partitioning
+from apps.core import partition_catalog, partitioning
+from apps.core.partition_catalog import Bounds
+from apps.core.partition_catalog import quoted as _q
 
 TABLE = "analytics_answerfact"
 ARCHIVED_COLUMNS = (
@@ -59,15 +61,11 @@ class MonthPlan:
     """One partition of the log and whether it can be archived now."""
 
     partition: str
-    bounds: str  # "FROM (...) TO (...)"
+    bounds: Bounds
     rows: int
     repeats: int
     last_answered_at: datetime | None
     refused: str | None = None
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _month_start(value: date) -> datetime:
@@ -88,13 +86,12 @@ def _firsts(partition: str) -> str:
     )
 
 
-def _prepare_to_attach(cursor: Any, name: str, compact: str, bounds: str) -> None:
+def _prepare_to_attach(cursor: Any, name: str, compact: str, bounds: Bounds) -> None:
     """Gives ``compact`` what the parent asks of a partition (an index for each of its indexes,
     ``name``'s foreign keys) and a check matching ``bounds``, before the parent is locked: the
     attach then finds and attaches them instead of building indexes and scanning rows under the
     parent's lock."""
     # One index per index of the parent (what the attach looks for), from the parent's own
-    # definitions.
     # definitions. An index behind a constraint (the exactly-once key) must come as a constraint
     # too, or the attach would build another one.
     cursor.execute(
@@ -123,12 +120,10 @@ def _prepare_to_attach(cursor: Any, name: str, compact: str, bounds: str) -> Non
     )
     for constraint, definition in cursor.fetchall():
         cursor.execute(f"ALTER TABLE {_q(compact)} ADD CONSTRAINT {_q(constraint)} {definition}")
-    values = re.findall(r"\('?(-?\d+|MINVALUE)'?\)", bounds)
-    if len(values) == 2 and values[0] != "MINVALUE":
-        lower, upper = (int(v) for v in values)
+    if bounds.lower is not None:
         cursor.execute(
             f"ALTER TABLE {_q(compact)} ADD CONSTRAINT {_q(compact + '_bounds')} "
-            f"CHECK (source_id >= {lower} AND source_id < {upper})"
+            f"CHECK (source_id >= {int(bounds.lower)} AND source_id < {int(bounds.upper)})"
         )
     # The legacy partition's own range check came with LIKE ... INCLUDING CONSTRAINTS.
 
@@ -144,20 +139,14 @@ def plan(*, before: date, min_age_months: int = 12, today: date | None = None) -
         if not partitioning.is_partitioned(cursor, TABLE):
             return []
         for name in partitioning.partitions_of(cursor, TABLE):
-            cursor.execute(
-                "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = to_regclass(%s)",
-                [name],
-            )
-            (bound,) = cursor.fetchone()
-            match = re.search(r"TO \('?(-?\d+)'?\)", bound or "")
-            upper = int(match.group(1)) if match else None
-            if upper is None or upper > partitioning.month_base(cut.year, cut.month):
+            bounds = partition_catalog.partition_bounds(cursor, name)
+            if bounds is None or bounds.upper > partitioning.month_base(cut.year, cut.month):
                 continue  # holds sessions of the cut's month or later
             cursor.execute(f"SELECT count(*), max(answered_at) FROM {_q(name)}")  # noqa: S608  # nosec B608
             rows, last = cursor.fetchone()
             month = MonthPlan(
                 partition=name,
-                bounds=bound.replace("FOR VALUES ", ""),
+                bounds=bounds,
                 rows=int(rows),
                 repeats=0,
                 last_answered_at=last,
@@ -261,7 +250,7 @@ def archive_month(month: MonthPlan, *, directory: Path) -> ArchivedMonth:
         # and bounds the attach needs are all in place, so it builds and scans nothing.
         cursor.execute(f"ALTER TABLE {_q(TABLE)} DETACH PARTITION {_q(name)}")
         cursor.execute(
-            f"ALTER TABLE {_q(TABLE)} ATTACH PARTITION {_q(compact)} FOR VALUES {month.bounds}"
+            f"ALTER TABLE {_q(TABLE)} ATTACH PARTITION {_q(compact)} FOR VALUES {month.bounds.text}"
         )
         cursor.execute(
             f"ALTER TABLE {_q(compact)} DROP CONSTRAINT IF EXISTS {_q(compact + '_bounds')}"
@@ -279,7 +268,9 @@ def archive_month(month: MonthPlan, *, directory: Path) -> ArchivedMonth:
         )
 
     try:
-        partitioning.run_with_lock_retries(connection, change, what=f"archiving {month.partition}")
+        partition_catalog.run_with_lock_retries(
+            connection, change, what=f"archiving {month.partition}"
+        )
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 f"{month.repeats} of {month.rows} answers to archive, "
                 f"{month.rows - month.repeats} first attempts kept"
             )
-            self.stdout.write(f"{month.partition} ({month.bounds}): {state}")
+            self.stdout.write(f"{month.partition} ({month.bounds.text}): {state}")
         ready = [m for m in months if m.refused is None]
         if not options["execute"]:
             self.stdout.write(f"Dry run: {len(ready)} partition(s) would be archived (--execute).")
