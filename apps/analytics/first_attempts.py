@@ -42,6 +42,20 @@ def _first_attempts(facts: QuerySet[AnswerFact]) -> QuerySet[AnswerFact]:
     )
 
 
+def first_attempt_ids_sql(partition: str) -> str:
+    """SQL for the ids of the facts in one partition of the log (a table name of ours) that are
+    their learner's first attempt at the question anywhere in the log: the rule of
+    :func:`_first_attempts` (earliest answer, then earliest fact) written for one partition,
+    which the archive keeps (apps/analytics/services/archiving.py).
+    tests/analytics/test_first_attempts.py runs it beside the ORM expression."""
+    table = AnswerFact._meta.db_table
+    return (
+        f'SELECT f.id FROM "{partition}" f WHERE NOT EXISTS ('  # noqa: S608  # nosec B608 # our own names
+        f'SELECT 1 FROM "{table}" g WHERE g.user_id = f.user_id '
+        "AND g.question_id = f.question_id AND (g.answered_at, g.id) < (f.answered_at, f.id))"
+    )
+
+
 def first_attempts(*, question_ids: Collection[int]) -> Iterator[FirstAttempt]:
     """The first attempts at these questions, by question then learner. A question's facts are
     all read (the first attempt may be on any version), so ask for a bounded batch."""

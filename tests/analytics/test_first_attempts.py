@@ -92,3 +92,34 @@ def test_the_columns_are_the_rows_as_arrays(
     assert columns.answered_at.tolist() == pytest.approx([r[6].timestamp() for r in rows], abs=1e-6)
     none = first_attempts.first_attempt_columns(question_ids=[], up_to_fact_id=top)
     assert len(none) == 0
+
+
+def test_the_archive_s_sql_picks_the_first_attempts_the_orm_picks(
+    user: User, other_user: User, categories: list[Category]
+) -> None:
+    """The first-attempt rule written as SQL for one partition (what archiving keeps) against
+    the ORM expression, with out-of-order answers and two answers at the same instant (the
+    earlier fact wins)."""
+    from django.db import connection
+
+    from apps.core.partition_catalog import partitions_of
+
+    questions = [make_question(categories[0]) for _ in range(3)]
+    now = timezone.now()
+    publish(answer(user, questions[0], at=now - timedelta(minutes=1)))
+    publish(answer(user, questions[0], at=now - timedelta(minutes=9), source="exam"))
+    publish(answer(user, questions[1], at=now), answer(other_user, questions[1], at=now))
+    publish(answer(user, questions[1], at=now))  # same instant, a later fact: not first
+    publish(answer(other_user, questions[2], at=now - timedelta(days=1)))
+    publish(answer(other_user, questions[2], at=now))
+
+    expected = set(
+        first_attempts._first_attempts(AnswerFact.objects.all()).values_list("id", flat=True)
+    )
+    picked: set[int] = set()
+    with connection.cursor() as cursor:
+        for partition in partitions_of(cursor, AnswerFact._meta.db_table):
+            cursor.execute(first_attempts.first_attempt_ids_sql(partition))
+            picked |= {row[0] for row in cursor.fetchall()}
+    assert picked == expected
+    assert len(expected) == 4

@@ -213,6 +213,11 @@ def test_the_command_is_a_dry_run_unless_told(
         call_command("archive_history", "--before", "2029-01", "--execute")
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("archive_history", "--before", "January")
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("archive_history", "--before", "2029-13")
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("archive_history", "--before", "2029-01", "--min-age-months", "0")
+    assert AnswerFact.objects.count() == total  # no refusal wrote anything
     out = StringIO()
     call_command(
         "archive_history", "--before", "2029-01", "--execute", "--to", tmp_path, stdout=out

@@ -37,6 +37,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from apps.analytics.first_attempts import first_attempt_ids_sql
 from apps.analytics.models import ArchivedActivity, ArchivedMonth, ArchivedProgress
 from apps.core import partition_catalog, partitioning
 from apps.core.partition_catalog import Bounds
@@ -74,16 +75,6 @@ def _month_start(value: date) -> datetime:
 
 def _months_between(earlier: date, later: date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
-
-
-def _firsts(partition: str) -> str:
-    """The ids of ``partition``'s facts that are their learner's first attempt at the question
-    anywhere in the log (earliest answer, then earliest fact: the rule of first_attempts.py)."""
-    return (
-        f"SELECT f.id FROM {_q(partition)} f WHERE NOT EXISTS ("  # noqa: S608  # nosec B608 # our own names
-        f"SELECT 1 FROM {_q(TABLE)} g WHERE g.user_id = f.user_id "
-        "AND g.question_id = f.question_id AND (g.answered_at, g.id) < (f.answered_at, f.id))"
-    )
 
 
 def _prepare_to_attach(cursor: Any, name: str, compact: str, bounds: Bounds) -> None:
@@ -160,7 +151,7 @@ def plan(*, before: date, min_age_months: int = 12, today: date | None = None) -
             elif last is not None and last >= cut:
                 month.refused = f"answered as late as {last:%Y-%m-%d}: its sessions are not over"
             else:
-                cursor.execute(f"SELECT count(*) FROM ({_firsts(name)}) k")  # noqa: S608  # nosec B608
+                cursor.execute(f"SELECT count(*) FROM ({first_attempt_ids_sql(name)}) k")  # noqa: S608  # nosec B608
                 (firsts,) = cursor.fetchone()
                 month.repeats = int(rows) - int(firsts)
                 if month.repeats == 0:
@@ -183,7 +174,7 @@ def archive_month(month: MonthPlan, *, directory: Path) -> ArchivedMonth:
         # over); reads go on.
         cursor.execute(f"LOCK TABLE {_q(name)} IN SHARE MODE")
         cursor.execute(
-            f"CREATE TEMP TABLE archive_keep ON COMMIT DROP AS {_firsts(name)}"  # nosec B608
+            f"CREATE TEMP TABLE archive_keep ON COMMIT DROP AS {first_attempt_ids_sql(name)}"  # nosec B608
         )
         cursor.execute("ALTER TABLE archive_keep ADD PRIMARY KEY (id)")
         leaving = (
